@@ -1,0 +1,45 @@
+"""The dossier model: pydantic records for everything DOMAIN.md §1 lists."""
+
+from .account import (
+    Account,
+    Category,
+    CreditRisk,
+    DecisionStage,
+    FinancialState,
+    MarketFacts,
+    PaymentDiscipline,
+    RelationshipStage,
+    SalesStage,
+    Trend,
+)
+from .activity import (
+    Commitment,
+    CommitmentStatus,
+    Interaction,
+    InteractionKind,
+    Project,
+    ProjectStatus,
+)
+from .base import KamModel, check_period
+from .deal import Deal, DealOutcome, StageChange
+from .dossier import Dossier, validate_dossier
+from .finance import ActivityLine, Budget, CostLine, RevenueLine
+from .need import Awareness, Motivation, Need, NeedLevel
+from .person import Attitude, BuyingRole, Employment, Person, PersonLink
+from .plan import AccountPlan, Action, ActionStatus, Kpi, Objective, Strategy
+from .rating import RatingEntry, RatingKind
+from .stage_gate import check_stage, missing_for_stage, recommended_for_stage
+from .tables import Tables, tables
+from .team import Team, TeamMember, TeamRole
+
+__all__ = [
+    "Account", "AccountPlan", "Action", "ActionStatus", "ActivityLine", "Attitude", "Awareness",
+    "Budget", "BuyingRole", "Category", "Commitment", "CommitmentStatus", "CostLine",
+    "CreditRisk", "Deal", "DealOutcome", "DecisionStage", "Dossier", "Employment",
+    "FinancialState", "Interaction", "InteractionKind", "KamModel", "Kpi", "MarketFacts",
+    "Motivation", "Need", "NeedLevel", "Objective", "PaymentDiscipline", "Person", "PersonLink",
+    "Project", "ProjectStatus", "RatingEntry", "RatingKind", "RelationshipStage", "RevenueLine",
+    "SalesStage", "StageChange", "Strategy", "Tables", "Team", "TeamMember", "TeamRole", "Trend",
+    "check_period", "check_stage", "missing_for_stage", "recommended_for_stage", "tables",
+    "validate_dossier",
+]

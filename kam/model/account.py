@@ -1,0 +1,136 @@
+"""The account itself: profile, financial state, market facts and stages (DOMAIN.md §1, §3, §10)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+from pydantic import Field
+
+from .base import Id, KamModel, Money
+
+__all__ = [
+    "Account",
+    "Category",
+    "CreditRisk",
+    "DecisionStage",
+    "FinancialState",
+    "MarketFacts",
+    "PaymentDiscipline",
+    "RelationshipStage",
+    "SalesStage",
+    "Trend",
+]
+
+
+class Category(str, Enum):
+    """ABC category of an account (A = most important)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class SalesStage(str, Enum):
+    """The five stages of work with a client (DOMAIN.md §1), in order."""
+
+    LEAD = "lead"
+    POTENTIAL = "potential"
+    SALE = "sale"
+    BUYER = "buyer"
+    REPEAT = "repeat"
+
+    @property
+    def number(self) -> int:
+        """1 for ``lead`` .. 5 for ``repeat``."""
+        return list(SalesStage).index(self) + 1
+
+
+class RelationshipStage(str, Enum):
+    """Stages of the relationship with a key account (DOMAIN.md §10, Appendix C)."""
+
+    PRE_KAM = "pre-KAM"
+    EARLY = "early KAM"
+    MID = "mid KAM"
+    PARTNERSHIP = "partnership KAM"
+    SYNERGISTIC = "synergistic KAM"
+    UNCOUPLING = "uncoupling"
+
+
+class DecisionStage(str, Enum):
+    """The client's decision cycle (DOMAIN.md §3 tool 3, Appendix B), in order."""
+
+    NEED_RECOGNITION = "need recognition"
+    DEFINING_REQUIREMENTS = "defining requirements"
+    EVALUATING_SUPPLIERS = "evaluating suppliers"
+    PROPOSAL_SELECTION = "proposal and selection"
+    NEGOTIATION_DECISION = "negotiation and decision"
+    IMPLEMENTATION_REVIEW = "implementation and review"
+
+
+class Trend(str, Enum):
+    GROWING = "growing"
+    STABLE = "stable"
+    DECLINING = "declining"
+
+
+class PaymentDiscipline(str, Enum):
+    GOOD = "good"
+    LATE = "late"
+    POOR = "poor"
+
+
+class CreditRisk(str, Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class FinancialState(KamModel):
+    """The client's own financial state (DOMAIN.md §1 item 2)."""
+
+    revenue: Money | None = Field(None, description="The client's annual revenue.")
+    trend: Trend | None = None
+    payment_discipline: PaymentDiscipline | None = None
+    credit_risk: CreditRisk | None = None
+    notes: str | None = None
+
+
+class MarketFacts(KamModel):
+    """Market facts per account (DOMAIN.md §6): total consumption of what we sell, price level."""
+
+    total_consumption: Money | None = Field(
+        None, description="The client's yearly consumption of what we sell, from all suppliers."
+    )
+    market_price_index: float | None = Field(
+        None, gt=0, description="Market price level against our list price (1.0 = same)."
+    )
+    main_competitors: list[str] = Field(default_factory=list)
+
+
+class Account(KamModel):
+    """Profile of a key account (DOMAIN.md §1 item 1) with its stages."""
+
+    id: Id
+    name: str = Field(min_length=1, description="Legal name.")
+    industry: str | None = None
+    region: str | None = Field(None, description="Region or sales territory.")
+    address: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    size: str | None = Field(None, description="Size, e.g. production volume or output.")
+    employees: int | None = Field(None, ge=0)
+    development_plans: str | None = None
+    group: str | None = Field(None, description="Ownership or group the client belongs to.")
+    parent: str | None = Field(None, description="Parent company, if a subsidiary.")
+    category: Category | None = None
+    kam: str | None = Field(None, description="Id of the responsible key-account manager.")
+    kam_since: date | None = Field(None, description="Since when the current KAM is responsible.")
+    previous_kams: list[str] = Field(default_factory=list)
+    sales_stage: SalesStage = SalesStage.LEAD
+    relationship_stage: RelationshipStage = RelationshipStage.PRE_KAM
+    decision_stage: DecisionStage | None = None
+    financial: FinancialState = Field(default_factory=FinancialState)
+    market: MarketFacts = Field(default_factory=MarketFacts)
+    contract_terms: str | None = Field(None, description="Framework contract terms, if any.")
+    notes: str | None = None

@@ -1,0 +1,64 @@
+"""Shared base of the dossier records: strict pydantic models with stable ids."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+__all__ = ["Fraction", "Id", "KamModel", "Money", "Period", "Score5", "check_period"]
+
+
+class KamModel(BaseModel):
+    """Base of every record: unknown fields are errors (typos are caught), values are checked
+    on assignment too, and text is stripped of surrounding blanks."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        str_strip_whitespace=True,
+        use_enum_values=False,
+        populate_by_name=True,
+    )
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid id: use 1-64 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
+
+
+def check_period(value: str) -> str:
+    """Accept a year ``2025``, a month ``2025-03`` or a quarter ``2025-Q1``."""
+    if not _PERIOD.match(value):
+        raise ValueError(
+            f"{value!r} is not a period: write a year (2025), a month (2025-03) "
+            "or a quarter (2025-Q1)"
+        )
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+"""A stable record id: letters, digits, ``-``, ``_``, ``.``."""
+
+Period = Annotated[str, AfterValidator(check_period)]
+"""A year, month or quarter, written ``2025``, ``2025-03`` or ``2025-Q1``."""
+
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""A non-negative amount of money in the workspace currency."""
+
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+"""A share or probability between 0 and 1."""
+
+Score5 = Annotated[int, Field(ge=1, le=5)]
+"""A 1 (worst) .. 5 (best) rating."""

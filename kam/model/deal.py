@@ -1,0 +1,76 @@
+"""Deals with an account (DOMAIN.md §6, §9)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+from pydantic import Field, model_validator
+
+from .base import Fraction, Id, KamModel, Money
+
+__all__ = ["Deal", "DealOutcome", "StageChange"]
+
+
+class DealOutcome(str, Enum):
+    """Defined outcomes of a deal (DOMAIN.md §6)."""
+
+    OPEN = "open"
+    WON = "won"  # the client orders
+    REFUSED = "refused"  # the client refuses, with a reason
+    DECLINED = "declined"  # we decline the client
+
+
+class StageChange(KamModel):
+    """The deal entered ``stage`` on ``on``."""
+
+    stage: str = Field(min_length=1)
+    on: date
+
+
+class Deal(KamModel):
+    """A deal. ``stage`` is a stage name of the workspace's stage model (the five stages of
+    DOMAIN.md §1 by default). Budgets go planned -> refined -> actual (DOMAIN.md §9)."""
+
+    id: Id
+    title: str = Field(min_length=1)
+    stage: str = Field("lead", min_length=1)
+    outcome: DealOutcome = DealOutcome.OPEN
+    manager: str | None = Field(None, description="Id of the client-manager working it.")
+    product: str | None = None
+    product_group: str | None = None
+    need: Id | None = Field(None, description="The need (need map node) it serves.")
+    volume: float | None = Field(None, ge=0, allow_inf_nan=False)
+    planned_budget: Money | None = None
+    refined_budget: Money | None = None
+    actual_budget: Money | None = None
+    probability: Fraction | None = None
+    created: date | None = None
+    plan_date: date | None = Field(None, description="When the planned budget was set.")
+    expected_close: date | None = None
+    closed_on: date | None = None
+    period: str | None = Field(None, description="Planning period the budget belongs to.")
+    refusal_reason: str | None = None
+    delivery_terms: str | None = None
+    contract_terms: str | None = None
+    history: list[StageChange] = Field(default_factory=list)
+    for_persons: list[Id] = Field(default_factory=list, description="Client persons in favour.")
+    against_persons: list[Id] = Field(default_factory=list, description="Client persons against.")
+    next_steps: str | None = None
+    risks: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Deal:
+        if self.outcome is DealOutcome.REFUSED and not self.refusal_reason:
+            raise ValueError("a refused deal needs a refusal_reason (e.g. 'high price')")
+        if self.closed_on and self.created and self.closed_on < self.created:
+            raise ValueError(f"closed_on {self.closed_on} is before created {self.created}")
+        if self.closed_on and self.plan_date and self.closed_on < self.plan_date:
+            raise ValueError(
+                f"closed_on {self.closed_on} (actual) is before plan_date {self.plan_date}"
+            )
+        return self
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is DealOutcome.OPEN

@@ -1,0 +1,239 @@
+"""The key-account dossier: one aggregate per account (DOMAIN.md §1).
+
+A :class:`Dossier` holds the account's profile and every record about it. Ids are unique within
+their collection and every reference between records is checked; :func:`validate_dossier` turns
+raw data (from YAML, JSON or a form) into a dossier or raises :class:`~kam.errors.InputError`
+naming the file, the record and the field of every problem.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import Field, ValidationError, ValidationInfo, model_validator
+
+from ..errors import InputError, ValidationProblem
+from .account import Account
+from .activity import Commitment, Interaction, Project
+from .base import KamModel
+from .deal import Deal
+from .finance import ActivityLine, Budget, CostLine, RevenueLine
+from .need import Need
+from .person import Person, PersonLink
+from .plan import AccountPlan
+from .rating import RatingEntry
+
+__all__ = ["Dossier", "problems_from_pydantic", "reference_problems", "validate_dossier"]
+
+# Collections whose records carry an ``id`` that must be unique within the collection.
+_ID_COLLECTIONS = ("persons", "interactions", "projects", "needs", "commitments", "deals")
+
+
+class Dossier(KamModel):
+    """Everything kam knows about one key account."""
+
+    account: Account
+    persons: list[Person] = Field(default_factory=list)
+    links: list[PersonLink] = Field(default_factory=list)
+    interactions: list[Interaction] = Field(default_factory=list)
+    projects: list[Project] = Field(default_factory=list)
+    needs: list[Need] = Field(default_factory=list)
+    commitments: list[Commitment] = Field(default_factory=list)
+    deals: list[Deal] = Field(default_factory=list)
+    revenue: list[RevenueLine] = Field(default_factory=list)
+    costs: list[CostLine] = Field(default_factory=list)
+    activities: list[ActivityLine] = Field(default_factory=list)
+    budgets: list[Budget] = Field(default_factory=list)
+    ratings: list[RatingEntry] = Field(default_factory=list)
+    plan: AccountPlan | None = None
+
+    @property
+    def id(self) -> str:
+        return self.account.id
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> Dossier:
+        if info.context and info.context.get("skip_references"):
+            return self
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError("; ".join(str(p) for p in problems))
+        return self
+
+    # -- lookups ---------------------------------------------------------------------------
+    def person(self, person_id: str) -> Person:
+        """The person with that id (``KeyError`` naming the known ids if none)."""
+        return _find(self.persons, person_id, "person", self.id)
+
+    def need(self, need_id: str) -> Need:
+        return _find(self.needs, need_id, "need", self.id)
+
+    def deal(self, deal_id: str) -> Deal:
+        return _find(self.deals, deal_id, "deal", self.id)
+
+
+def _find(records: Iterable[Any], record_id: str, what: str, account_id: str) -> Any:
+    for r in records:
+        if r.id == record_id:
+            return r
+    known = ", ".join(sorted(r.id for r in records)) or "none"
+    raise KeyError(f"No {what} {record_id!r} in account {account_id!r}; known: {known}")
+
+
+def _record_name(dossier_like: Mapping[str, Any] | Dossier, loc: tuple[Any, ...]) -> tuple[str, str]:
+    """Turn a pydantic error location into (record, field) as a reader names them."""
+    account_id = "?"
+    if isinstance(dossier_like, Dossier):
+        account_id = dossier_like.account.id
+        raw: Any = dossier_like.model_dump()
+    else:
+        raw = dossier_like
+        acc = raw.get("account") if isinstance(raw, Mapping) else None
+        if isinstance(acc, Mapping) and acc.get("id"):
+            account_id = str(acc["id"])
+    record = f"account {account_id}"
+    parts = list(loc)
+    node = raw
+    i = 0
+    # Walk collection/index pairs; what remains is the field path.
+    while i < len(parts):
+        key = parts[i]
+        nxt = parts[i + 1] if i + 1 < len(parts) else None
+        child = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(nxt, int) and isinstance(child, list):
+            item = child[nxt] if nxt < len(child) else None
+            rid = item.get("id") if isinstance(item, Mapping) else None
+            record += f" / {key}[{nxt}]" + (f" ({rid})" if rid else "")
+            node = item
+            i += 2
+            continue
+        if key in ("account", "plan") and isinstance(child, Mapping) and i + 1 < len(parts):
+            record += "" if key == "account" else " / plan"
+            node = child
+            i += 1
+            continue
+        break
+    field = ".".join(str(p) for p in parts[i:])
+    return record, field
+
+
+def problems_from_pydantic(
+    error: ValidationError, data: Mapping[str, Any], file: str | None = None
+) -> list[ValidationProblem]:
+    """One :class:`ValidationProblem` per pydantic error, naming record and field."""
+    problems = []
+    for err in error.errors(include_url=False):
+        record, field = _record_name(data, tuple(err["loc"]))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (a typo?)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        elif "input" in err and err["type"] not in ("value_error",):
+            msg = f"{msg}; found {err['input']!r}"
+        problems.append(ValidationProblem(record=record, field=field, message=msg, file=file))
+    return problems
+
+
+def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationProblem]:
+    """Duplicate ids and dangling references inside one dossier."""
+    acc = f"account {d.account.id}"
+    out: list[ValidationProblem] = []
+
+    def bad(record: str, field: str, message: str) -> None:
+        out.append(ValidationProblem(record=record, field=field, message=message, file=file))
+
+    for coll in _ID_COLLECTIONS:
+        counts = Counter(r.id for r in getattr(d, coll))
+        for rid, n in counts.items():
+            if n > 1:
+                bad(f"{acc} / {coll}", "id", f"duplicate id {rid!r} ({n} records)")
+
+    persons = {p.id for p in d.persons}
+    needs = {n.id for n in d.needs}
+    deals = {x.id for x in d.deals}
+
+    def check(record: str, field: str, ids: Iterable[str | None], known: set[str], what: str) -> None:
+        for rid in ids:
+            if rid is not None and rid not in known:
+                hint = ", ".join(sorted(known)[:8]) or "none"
+                bad(record, field, f"refers to unknown {what} {rid!r}; known: {hint}")
+
+    for i, link in enumerate(d.links):
+        rec = f"{acc} / links[{i}]"
+        check(rec, "source", [link.source], persons, "person")
+        check(rec, "target", [link.target], persons, "person")
+    for i, x in enumerate(d.interactions):
+        check(f"{acc} / interactions[{i}] ({x.id})", "participants", x.participants, persons, "person")
+    for i, n in enumerate(d.needs):
+        rec = f"{acc} / needs[{i}] ({n.id})"
+        check(rec, "persons", n.persons, persons, "person")
+        check(rec, "leads_to", n.leads_to, needs, "need")
+    for i, c in enumerate(d.commitments):
+        check(f"{acc} / commitments[{i}] ({c.id})", "to_person", [c.to_person], persons, "person")
+    for i, deal in enumerate(d.deals):
+        rec = f"{acc} / deals[{i}] ({deal.id})"
+        check(rec, "need", [deal.need], needs, "need")
+        check(rec, "for_persons", deal.for_persons, persons, "person")
+        check(rec, "against_persons", deal.against_persons, persons, "person")
+    budget_keys = Counter((b.period, b.category) for b in d.budgets)
+    for (period, cat), n in budget_keys.items():
+        if n > 1:
+            bad(f"{acc} / budgets", "category", f"{n} budgets for {cat!r} in {period}")
+    if d.plan is not None:
+        p = d.plan
+        for coll in ("objectives", "strategies", "actions", "kpis"):
+            counts = Counter(r.id for r in getattr(p, coll))
+            for rid, n in counts.items():
+                if n > 1:
+                    bad(f"{acc} / plan / {coll}", "id", f"duplicate id {rid!r} ({n} records)")
+        objectives = {o.id for o in p.objectives}
+        strategies = {s.id for s in p.strategies}
+        for i, o in enumerate(p.objectives):
+            rec = f"{acc} / plan / objectives[{i}] ({o.id})"
+            check(rec, "needs", o.needs, needs, "need")
+            check(rec, "deals", o.deals, deals, "deal")
+        for i, s in enumerate(p.strategies):
+            check(f"{acc} / plan / strategies[{i}] ({s.id})", "objectives", s.objectives,
+                  objectives, "objective")
+        for i, a in enumerate(p.actions):
+            rec = f"{acc} / plan / actions[{i}] ({a.id})"
+            check(rec, "strategy", [a.strategy], strategies, "strategy")
+            check(rec, "objective", [a.objective], objectives, "objective")
+        for i, k in enumerate(p.kpis):
+            check(f"{acc} / plan / kpis[{i}] ({k.id})", "objective", [k.objective], objectives,
+                  "objective")
+    return out
+
+
+def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None) -> Dossier:
+    """Build a :class:`Dossier` from raw data, or raise :class:`~kam.errors.InputError` listing
+    every problem with its file, record and field.
+
+    Examples
+    --------
+    >>> d = validate_dossier({"account": {"id": "ACME", "name": "Acme Steel"}})
+    >>> d.account.name
+    'Acme Steel'
+    >>> validate_dossier({"account": {"id": "ACME", "name": "Acme", "categry": "A"}})
+    Traceback (most recent call last):
+    ...
+    kam.errors.InputError: account ACME, field 'categry': unknown field (a typo?)
+    """
+    if isinstance(data, Dossier):
+        data = data.model_dump(mode="json")
+    if not isinstance(data, Mapping):
+        raise InputError([ValidationProblem(
+            record="dossier", field="", file=file,
+            message=f"expected a mapping with an 'account' section, found {type(data).__name__}",
+        )])
+    try:
+        dossier = Dossier.model_validate(data, context={"skip_references": True})
+    except ValidationError as e:
+        raise InputError(problems_from_pydantic(e, data, file)) from None
+    problems = reference_problems(dossier, file)
+    if problems:
+        raise InputError(problems)
+    return dossier

@@ -1,0 +1,50 @@
+"""Revenue, cost-to-serve, activity counts and budgets of an account (DOMAIN.md §7)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import KamModel, Money, Period
+
+__all__ = ["ActivityLine", "Budget", "CostLine", "RevenueLine"]
+
+
+class RevenueLine(KamModel):
+    """Sales to the account in one period for one product: revenue at net price, cost of goods,
+    and the list-price value (their difference is the discount given)."""
+
+    period: Period
+    product: str | None = None
+    product_group: str | None = None
+    revenue: Money
+    cogs: Money = 0.0
+    list_value: Money | None = Field(None, description="Value at list price, before discounts.")
+    quantity: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+class CostLine(KamModel):
+    """A cost of serving the account, booked to a category (sales visits, technical support,
+    logistics, discounts and rebates, special programmes, ...)."""
+
+    period: Period
+    category: str = Field(min_length=1)
+    amount: Money
+    note: str | None = None
+
+
+class ActivityLine(KamModel):
+    """How many times an activity (order, sales visit, delivery, delivery mile, unit handled,
+    expedited delivery, ...) was done for the account in a period: the driver of
+    activity-based cost-to-serve."""
+
+    period: Period
+    activity: str = Field(min_length=1)
+    count: float = Field(ge=0, allow_inf_nan=False)
+
+
+class Budget(KamModel):
+    """The cost-to-serve budget for one category in one period."""
+
+    period: Period
+    category: str = Field(min_length=1)
+    amount: Money

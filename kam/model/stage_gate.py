@@ -1,0 +1,91 @@
+"""The stage gate: minimum information per sales stage (DOMAIN.md §1).
+
+An account may not move into a stage while information that stage requires is missing;
+:func:`missing_for_stage` says exactly what is missing, :func:`check_stage` raises.
+"""
+
+from __future__ import annotations
+
+from .account import SalesStage
+from .deal import DealOutcome
+from .dossier import Dossier
+
+__all__ = ["check_stage", "missing_for_stage", "recommended_for_stage"]
+
+
+def _missing_at(d: Dossier, stage: SalesStage) -> list[str]:
+    a = d.account
+    active = [p for p in d.persons if p.active]
+    missing: list[str] = []
+    if stage is SalesStage.LEAD:
+        # At least two of {name or contact person, address, phone}.
+        have = sum([bool(a.name or active), bool(a.address), bool(a.phone or any(p.phone for p in active))])
+        if have < 2:
+            missing.append(
+                "contact information: at least two of {name or contact person, address, phone} "
+                f"(have {have})"
+            )
+    elif stage is SalesStage.POTENTIAL:
+        if not a.address:
+            missing.append("address of the account (account.address)")
+        if not any(p.position and p.roles for p in active):
+            missing.append("a contact person with position and buying-center role (persons)")
+    elif stage is SalesStage.SALE:
+        if not any(n.product and n.volume is not None and n.wanted_date for n in d.needs):
+            missing.append(
+                "a need with product/service, volume and wanted delivery date "
+                "(needs[].product, .volume, .wanted_date)"
+            )
+    elif stage is SalesStage.BUYER:
+        won = [x for x in d.deals if x.outcome is DealOutcome.WON]
+        if not any(x.volume is not None and x.closed_on and x.delivery_terms for x in won):
+            missing.append(
+                "a won deal with volume, date and delivery terms "
+                "(deals[].volume, .closed_on, .delivery_terms)"
+            )
+    elif stage is SalesStage.REPEAT:
+        won = [x for x in d.deals if x.outcome is DealOutcome.WON]
+        if len(won) < 2:
+            missing.append(f"the deals made: at least two won deals (have {len(won)})")
+        if not (a.contract_terms or any(x.contract_terms for x in won)):
+            missing.append("contract terms (account.contract_terms or deals[].contract_terms)")
+    return missing
+
+
+def missing_for_stage(dossier: Dossier, stage: SalesStage | str) -> list[str]:
+    """Everything missing for ``dossier`` to be in ``stage`` (requirements are cumulative:
+    stage 3 needs what stages 1 and 2 need, plus its own).
+
+    Examples
+    --------
+    >>> from kam.model import Account, Dossier
+    >>> d = Dossier(account=Account(id="ACME", name="Acme Steel", phone="+1 555 0100"))
+    >>> missing_for_stage(d, "lead")
+    []
+    >>> missing_for_stage(d, "potential")  # doctest: +NORMALIZE_WHITESPACE
+    ['address of the account (account.address)',
+     'a contact person with position and buying-center role (persons)']
+    """
+    stage = SalesStage(stage)
+    out: list[str] = []
+    for s in SalesStage:
+        out += _missing_at(dossier, s)
+        if s is stage:
+            break
+    return out
+
+
+def recommended_for_stage(dossier: Dossier, stage: SalesStage | str) -> list[str]:
+    """Information recommended (not required) for a stage: a category from stage 1 on."""
+    return [] if dossier.account.category else ["a category (A/B/C) is recommended"]
+
+
+def check_stage(dossier: Dossier, stage: SalesStage | str | None = None) -> None:
+    """Raise :class:`~kam.errors.StageGateError` if ``dossier`` lacks what ``stage`` (default:
+    its own sales stage) requires."""
+    from ..errors import StageGateError
+
+    stage = SalesStage(stage or dossier.account.sales_stage)
+    missing = missing_for_stage(dossier, stage)
+    if missing:
+        raise StageGateError(f"Account {dossier.account.id}", stage.value, missing)

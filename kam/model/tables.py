@@ -1,0 +1,122 @@
+"""Flat pandas views of many dossiers: the input of every portfolio analysis.
+
+Analyses work on these DataFrames rather than on the records, so the same functions run on a
+dozen demo accounts or on a generated portfolio of 200,000 deals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+
+import pandas as pd
+
+from .dossier import Dossier
+
+__all__ = ["Tables", "tables"]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """One DataFrame per kind of record; every row carries ``account_id``."""
+
+    accounts: pd.DataFrame
+    persons: pd.DataFrame
+    links: pd.DataFrame
+    interactions: pd.DataFrame
+    projects: pd.DataFrame
+    needs: pd.DataFrame
+    commitments: pd.DataFrame
+    deals: pd.DataFrame
+    revenue: pd.DataFrame
+    costs: pd.DataFrame
+    activities: pd.DataFrame
+    budgets: pd.DataFrame
+    ratings: pd.DataFrame
+
+    def for_accounts(self, account_ids: Iterable[str]) -> Tables:
+        """The same tables restricted to some accounts."""
+        keep = set(account_ids)
+        return Tables(**{
+            f.name: getattr(self, f.name)[getattr(self, f.name)["account_id"].isin(keep)]
+            .reset_index(drop=True)
+            for f in fields(self)
+        })
+
+
+_ACCOUNT_COLUMNS = [
+    "account_id", "name", "industry", "region", "category", "kam", "sales_stage",
+    "relationship_stage", "decision_stage", "group", "parent", "employees", "client_revenue",
+    "total_consumption", "market_price_index",
+]
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+
+
+def _records(dossiers: list[Dossier], attr: str, columns: list[str]) -> pd.DataFrame:
+    rows = []
+    for d in dossiers:
+        for rec in getattr(d, attr):
+            row = rec.model_dump(mode="python")
+            row["account_id"] = d.account.id
+            rows.append({c: _plain(row.get(c)) for c in columns})
+    return _frame(rows, columns)
+
+
+def _plain(value: object) -> object:
+    """Enums to their value; lists stay lists."""
+    return getattr(value, "value", value)
+
+
+def tables(dossiers: Iterable[Dossier]) -> Tables:
+    """Flatten dossiers into :class:`Tables`.
+
+    Examples
+    --------
+    >>> from kam.model import Account, Dossier, RevenueLine
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"),
+    ...             revenue=[RevenueLine(period="2025-01", revenue=100.0, cogs=60.0)])
+    >>> tables([d]).revenue[["account_id", "period", "revenue"]].to_dict("records")
+    [{'account_id': 'ACME', 'period': '2025-01', 'revenue': 100.0}]
+    """
+    ds = list(dossiers)
+    acc_rows = []
+    for d in ds:
+        a = d.account
+        acc_rows.append({
+            "account_id": a.id, "name": a.name, "industry": a.industry, "region": a.region,
+            "category": _plain(a.category), "kam": a.kam, "sales_stage": _plain(a.sales_stage),
+            "relationship_stage": _plain(a.relationship_stage),
+            "decision_stage": _plain(a.decision_stage), "group": a.group, "parent": a.parent,
+            "employees": a.employees, "client_revenue": a.financial.revenue,
+            "total_consumption": a.market.total_consumption,
+            "market_price_index": a.market.market_price_index,
+        })
+    return Tables(
+        accounts=_frame(acc_rows, _ACCOUNT_COLUMNS),
+        persons=_records(ds, "persons", ["account_id", "id", "name", "position", "department",
+                                          "roles", "influence", "attitude", "left_on"]),
+        links=_records(ds, "links", ["account_id", "source", "target", "strength", "kind"]),
+        interactions=_records(ds, "interactions", ["account_id", "id", "date", "kind",
+                                                   "participants", "our_participants", "outcome"]),
+        projects=_records(ds, "projects", ["account_id", "id", "name", "status", "satisfaction",
+                                           "quality"]),
+        needs=_records(ds, "needs", ["account_id", "id", "title", "level", "function",
+                                     "awareness", "significance", "capability", "product",
+                                     "volume"]),
+        commitments=_records(ds, "commitments", ["account_id", "id", "description", "due",
+                                                 "status", "done_on", "owner"]),
+        deals=_records(ds, "deals", [
+            "account_id", "id", "title", "stage", "outcome", "manager", "product",
+            "product_group", "planned_budget", "refined_budget", "actual_budget", "probability",
+            "created", "plan_date", "expected_close", "closed_on", "period", "refusal_reason",
+        ]),
+        revenue=_records(ds, "revenue", ["account_id", "period", "product", "product_group",
+                                         "revenue", "cogs", "list_value", "quantity"]),
+        costs=_records(ds, "costs", ["account_id", "period", "category", "amount"]),
+        activities=_records(ds, "activities", ["account_id", "period", "activity", "count"]),
+        budgets=_records(ds, "budgets", ["account_id", "period", "category", "amount"]),
+        ratings=_records(ds, "ratings", ["account_id", "kind", "points", "on", "campaign"]),
+    )

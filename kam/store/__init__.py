@@ -1,0 +1,6 @@
+"""The workspace store: versioned dossiers in a SQL database."""
+
+from .diff import diff_records
+from .workspace import DEFAULT_PATH, Revision, Workspace, default_location
+
+__all__ = ["DEFAULT_PATH", "Revision", "Workspace", "default_location", "diff_records"]

@@ -1,0 +1,440 @@
+"""The workspace: a versioned store of dossiers (SQLite file by default, any SQLAlchemy URL).
+
+History is never overwritten: every save of an account is a new revision with author, time and
+message. A save names the revision it was based on; if someone saved in between, it raises
+:class:`~kam.errors.StaleRevision` and writes nothing. Multi-account writes (imports) run in one
+transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from ..errors import (
+    AccountNotFound,
+    DuplicateAccount,
+    InputError,
+    RevisionNotFound,
+    StaleRevision,
+    ValidationProblem,
+)
+from ..model import Dossier, SalesStage, Team, check_stage
+from .diff import diff_records
+from .schema import documents, metadata, revisions
+
+__all__ = ["DEFAULT_PATH", "Revision", "Workspace", "default_location"]
+
+DEFAULT_PATH = "kam-workspace"
+_DB_FILE = "workspace.db"
+_ACCOUNT = "account"
+_TEAM = "team"
+_TEAM_KEY = "team"
+
+
+def default_location() -> str:
+    """``$KAM_WORKSPACE`` if set, else ``./kam-workspace``."""
+    return os.environ.get("KAM_WORKSPACE") or DEFAULT_PATH
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One saved revision of an account (or of the team roster)."""
+
+    key: str
+    number: int
+    based_on: int | None
+    author: str
+    created_at: datetime
+    message: str
+
+
+def _to_url(location: str | os.PathLike[str]) -> tuple[str, Path | None]:
+    text = str(location)
+    if "://" in text:
+        return text, None
+    folder = Path(text)
+    return f"sqlite:///{folder / _DB_FILE}", folder
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers queue instead of failing late
+
+
+class Workspace:
+    """A store of key-account dossiers with full history.
+
+    Parameters
+    ----------
+    location
+        A folder (the SQLite file ``workspace.db`` lives in it) or a SQLAlchemy URL such as
+        ``postgresql://...``. Default: ``$KAM_WORKSPACE`` or ``./kam-workspace``.
+    create
+        Create the folder and tables if they do not exist. Opening a folder that holds no
+        workspace without ``create=True`` raises ``FileNotFoundError``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from kam.model import Account, Dossier
+    >>> ws = Workspace(tempfile.mkdtemp(), create=True)
+    >>> acme = Dossier(account=Account(id="ACME", name="Acme Steel", phone="+1 555 0100"))
+    >>> rev = ws.save(acme, author="ann")
+    >>> rev.number
+    1
+    >>> d = ws.load("ACME")
+    >>> d.account.category = "A"
+    >>> ws.save(d, author="ann", message="categorised").number
+    2
+    >>> ws.diff("ACME", 1, 2)[["field", "before", "after"]].to_dict("records")
+    [{'field': 'account.category', 'before': None, 'after': 'A'}]
+    """
+
+    def __init__(self, location: str | os.PathLike[str] | None = None, *, create: bool = False):
+        self.location = str(location or default_location())
+        url, folder = _to_url(self.location)
+        if folder is not None:
+            if create:
+                folder.mkdir(parents=True, exist_ok=True)
+            elif not (folder / _DB_FILE).exists():
+                raise FileNotFoundError(
+                    f"No kam workspace at {folder}: run 'kam init {folder}' or 'kam demo {folder}' "
+                    "first, or set KAM_WORKSPACE to an existing workspace"
+                )
+        self.engine = create_engine(url)
+        if url.startswith("sqlite"):
+            _sqlite_pragmas(self.engine)
+        if create:
+            metadata.create_all(self.engine)
+        # Revision each loaded dossier is based on, keyed by object id (dossiers are plain
+        # pydantic models; we do not add fields to them).
+        self._loaded_from: dict[int, tuple[str, int]] = {}
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.location!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- reading ---------------------------------------------------------------------------
+    def account_ids(self) -> list[str]:
+        """Ids of all accounts, sorted."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.key).where(documents.c.kind == _ACCOUNT).order_by(documents.c.key)
+            )
+            return [r[0] for r in rows]
+
+    def __contains__(self, account_id: object) -> bool:
+        return account_id in self.account_ids()
+
+    def __len__(self) -> int:
+        return len(self.account_ids())
+
+    def head(self, account_id: str) -> int:
+        """The newest revision number of an account."""
+        with self.engine.connect() as conn:
+            return self._head(conn, _ACCOUNT, account_id)
+
+    def _head(self, conn: Connection, kind: str, key: str) -> int:
+        row = conn.execute(
+            select(documents.c.head).where(and_(documents.c.kind == kind, documents.c.key == key))
+        ).first()
+        if row is None:
+            if kind == _ACCOUNT:
+                raise AccountNotFound(key, self._keys(conn))
+            return 0
+        return int(row[0])
+
+    def _keys(self, conn: Connection) -> list[str]:
+        return [r[0] for r in conn.execute(
+            select(documents.c.key).where(documents.c.kind == _ACCOUNT))]
+
+    def _revision_number(self, conn: Connection, key: str, as_of: int | date | datetime | None) -> int:
+        head = self._head(conn, _ACCOUNT, key)
+        if as_of is None:
+            return head
+        if isinstance(as_of, bool) or not isinstance(as_of, int | date | datetime):
+            raise TypeError(f"as_of must be a revision number, a date or a datetime, got {as_of!r}")
+        if isinstance(as_of, int):
+            if not 1 <= as_of <= head:
+                raise RevisionNotFound(
+                    f"Account {key!r} has revisions 1..{head}; there is no revision {as_of}")
+            return as_of
+        moment = as_of if isinstance(as_of, datetime) else datetime.combine(as_of, time.max)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        row = conn.execute(
+            select(func.max(revisions.c.number)).where(and_(
+                revisions.c.kind == _ACCOUNT, revisions.c.key == key,
+                revisions.c.created_at <= moment.astimezone(UTC).replace(tzinfo=None)))
+        ).first()
+        if row is None or row[0] is None:
+            raise RevisionNotFound(f"Account {key!r} did not exist yet on {as_of}")
+        return int(row[0])
+
+    def load(self, account_id: str, as_of: int | date | datetime | None = None) -> Dossier:
+        """The dossier of an account: the newest revision, or the one in force ``as_of`` a
+        revision number, a date (end of that day) or a datetime (UTC if naive)."""
+        with self.engine.connect() as conn:
+            number = self._revision_number(conn, account_id, as_of)
+            data = conn.execute(select(revisions.c.data).where(and_(
+                revisions.c.kind == _ACCOUNT, revisions.c.key == account_id,
+                revisions.c.number == number))).scalar_one()
+        dossier = Dossier.model_validate_json(data)
+        self._loaded_from[id(dossier)] = (account_id, number)
+        return dossier
+
+    def load_all(self, account_ids: Iterable[str] | None = None) -> list[Dossier]:
+        """The newest dossier of every account (or of ``account_ids``), sorted by id."""
+        query = (
+            select(revisions.c.key, revisions.c.number, revisions.c.data)
+            .join(documents, and_(documents.c.kind == revisions.c.kind,
+                                  documents.c.key == revisions.c.key,
+                                  documents.c.head == revisions.c.number))
+            .where(revisions.c.kind == _ACCOUNT)
+            .order_by(revisions.c.key)
+        )
+        wanted = None if account_ids is None else set(account_ids)
+        out = []
+        with self.engine.connect() as conn:
+            if wanted is not None:
+                missing = wanted - set(self._keys(conn))
+                if missing:
+                    raise AccountNotFound(sorted(missing)[0], self._keys(conn))
+            for key, number, data in conn.execute(query):
+                if wanted is not None and key not in wanted:
+                    continue
+                d = Dossier.model_validate_json(data)
+                self._loaded_from[id(d)] = (key, number)
+                out.append(d)
+        return out
+
+    def revision_of(self, dossier: Dossier) -> int | None:
+        """The revision a dossier object was loaded from (``None`` for a new one)."""
+        entry = self._loaded_from.get(id(dossier))
+        return entry[1] if entry and entry[0] == dossier.account.id else None
+
+    def history(self, account_id: str) -> pd.DataFrame:
+        """Every revision of an account, oldest first."""
+        with self.engine.connect() as conn:
+            self._head(conn, _ACCOUNT, account_id)
+            rows = conn.execute(
+                select(revisions.c.number, revisions.c.based_on, revisions.c.author,
+                       revisions.c.created_at, revisions.c.message)
+                .where(and_(revisions.c.kind == _ACCOUNT, revisions.c.key == account_id))
+                .order_by(revisions.c.number)).all()
+        frame = pd.DataFrame(rows, columns=["revision", "based_on", "author", "created_at",
+                                            "message"])
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        return frame
+
+    def diff(self, account_id: str, rev_a: int | date | datetime,
+             rev_b: int | date | datetime | None = None) -> pd.DataFrame:
+        """Field-level changes from ``rev_a`` to ``rev_b`` (default: newest).
+
+        Columns: ``field`` (a path such as ``deals[D-7].probability``; list items with an id
+        are named by it), ``change`` (added / removed / changed), ``before``, ``after``.
+        """
+        a = self.load(account_id, rev_a)
+        b = self.load(account_id, rev_b)
+        return diff_records(a.model_dump(mode="json"), b.model_dump(mode="json"))
+
+    def fingerprint(self, account_ids: Iterable[str] | None = None) -> str:
+        """A short hash of the newest revisions of some (default: all) accounts and the team:
+        it changes whenever their data changes."""
+        wanted = None if account_ids is None else set(account_ids)
+        h = hashlib.sha256()
+        with self.engine.connect() as conn:
+            for kind, key, head in conn.execute(
+                    select(documents.c.kind, documents.c.key, documents.c.head)
+                    .order_by(documents.c.kind, documents.c.key)):
+                if kind == _ACCOUNT and wanted is not None and key not in wanted:
+                    continue
+                h.update(f"{kind}/{key}@{head};".encode())
+        return h.hexdigest()[:12]
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(self, dossier: Dossier, *, author: str = "kam", message: str = "",
+             based_on: int | None = None, at: datetime | None = None) -> Revision:
+        """Save a dossier as a new revision and return it.
+
+        ``based_on`` defaults to the revision the dossier was loaded from (``None`` for a new
+        account). If the account changed since, :class:`~kam.errors.StaleRevision` is raised and
+        nothing is written. Moving the account into a later sales stage checks the stage gate.
+        """
+        with self._tx() as conn:
+            return self._save(conn, dossier, author, message, based_on, at)
+
+    def save_many(self, dossiers: Iterable[Dossier], *, author: str = "kam", message: str = "",
+                  at: datetime | None = None, file: str | None = None) -> list[Revision]:
+        """Save many dossiers in one transaction: if any fails, none is saved.
+
+        An account that exists gets a new revision based on its newest one (this is how an
+        import updates accounts); a new account gets revision 1.
+        """
+        out = []
+        problems: list[ValidationProblem] = []
+        with self._tx() as conn:
+            for d in dossiers:
+                try:
+                    key = d.account.id
+                    exists = conn.execute(select(documents.c.head).where(and_(
+                        documents.c.kind == _ACCOUNT, documents.c.key == key))).first()
+                    base = int(exists[0]) if exists else None
+                    out.append(self._save(conn, d, author, message, base, at))
+                except InputError as e:
+                    problems += [ValidationProblem(p.record, p.field, p.message, p.file or file)
+                                 for p in e.problems]
+            if problems:
+                raise InputError(problems)  # rolls the transaction back
+        return out
+
+    def _save(self, conn: Connection, dossier: Dossier, author: str, message: str,
+              based_on: int | None, at: datetime | None) -> Revision:
+        key = dossier.account.id
+        if based_on is None:
+            based_on = self.revision_of(dossier)
+        row = conn.execute(select(documents.c.head).where(and_(
+            documents.c.kind == _ACCOUNT, documents.c.key == key))).first()
+        head = int(row[0]) if row else 0
+        if row is not None and based_on is None:
+            raise DuplicateAccount(
+                f"Account {key!r} already exists (revision {head}); load it with "
+                f"ws.load({key!r}) and edit that, or pass based_on={head} to overwrite on purpose")
+        if row is None and based_on is not None:
+            raise AccountNotFound(key, self._keys(conn))
+        if row is not None and based_on != head:
+            raise StaleRevision(key, based_on, head)
+        self._check(conn, dossier, head)
+        number = head + 1
+        created = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        conn.execute(insert(revisions).values(
+            kind=_ACCOUNT, key=key, number=number, based_on=based_on or None, author=author,
+            created_at=created, message=message, data=dossier.model_dump_json()))
+        if row is None:
+            conn.execute(insert(documents).values(kind=_ACCOUNT, key=key, head=number,
+                                                  name=dossier.account.name))
+        else:
+            res = conn.execute(update(documents)
+                               .where(and_(documents.c.kind == _ACCOUNT, documents.c.key == key,
+                                           documents.c.head == head))
+                               .values(head=number, name=dossier.account.name))
+            if res.rowcount != 1:  # someone else won the race on a server database
+                raise StaleRevision(key, based_on, head + 1)
+        self._loaded_from[id(dossier)] = (key, number)
+        return Revision(key, number, based_on or None, author,
+                        created.replace(tzinfo=UTC), message)
+
+    def _check(self, conn: Connection, dossier: Dossier, head: int) -> None:
+        """Checks that need the store: the stage gate on a move forward, team references."""
+        previous = SalesStage.LEAD.number - 1
+        if head:
+            data = conn.execute(select(revisions.c.data).where(and_(
+                revisions.c.kind == _ACCOUNT, revisions.c.key == dossier.account.id,
+                revisions.c.number == head))).scalar_one()
+            previous = SalesStage(json.loads(data)["account"]["sales_stage"]).number
+        if dossier.account.sales_stage.number > previous:
+            check_stage(dossier)
+        team = self._team(conn)
+        if team.members:
+            _team_problems(dossier, team)
+
+    # -- the team roster -------------------------------------------------------------------
+    def team(self) -> Team:
+        """Our sales team (planners, KAMs, client-managers)."""
+        with self.engine.connect() as conn:
+            return self._team(conn)
+
+    def _team(self, conn: Connection) -> Team:
+        head = self._head(conn, _TEAM, _TEAM_KEY)
+        if not head:
+            return Team()
+        data = conn.execute(select(revisions.c.data).where(and_(
+            revisions.c.kind == _TEAM, revisions.c.key == _TEAM_KEY,
+            revisions.c.number == head))).scalar_one()
+        return Team.model_validate_json(data)
+
+    def save_team(self, team: Team, *, author: str = "kam", message: str = "",
+                  at: datetime | None = None) -> Revision:
+        """Save the team roster as a new revision (the roster has history too)."""
+        with self._tx() as conn:
+            head = self._head(conn, _TEAM, _TEAM_KEY)
+            created = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+            conn.execute(insert(revisions).values(
+                kind=_TEAM, key=_TEAM_KEY, number=head + 1, based_on=head or None,
+                author=author, created_at=created, message=message, data=team.model_dump_json()))
+            if head:
+                conn.execute(update(documents).where(and_(
+                    documents.c.kind == _TEAM, documents.c.key == _TEAM_KEY)).values(head=head + 1))
+            else:
+                conn.execute(insert(documents).values(kind=_TEAM, key=_TEAM_KEY, head=1,
+                                                      name="team"))
+        return Revision(_TEAM_KEY, head + 1, head or None, author, created.replace(tzinfo=UTC),
+                        message)
+
+
+def _team_problems(d: Dossier, team: Team) -> None:
+    """References from a dossier to our team must name team members."""
+    known = team.ids()
+    persons = {p.id for p in d.persons}
+    acc = f"account {d.account.id}"
+    problems: list[ValidationProblem] = []
+    hint = ", ".join(sorted(known)[:8])
+
+    def check(record: str, field: str, value: str | None, also: set[str] | None = None) -> None:
+        if value and value not in known and not (also and value in also):
+            what = "a team member or a client person" if also else "a team member"
+            problems.append(ValidationProblem(
+                record, field, f"{value!r} is not {what}; team: {hint}"))
+
+    check(acc, "kam", d.account.kam)
+    for i, deal in enumerate(d.deals):
+        check(f"{acc} / deals[{i}] ({deal.id})", "manager", deal.manager)
+    if d.plan is not None:
+        for i, a in enumerate(d.plan.actions):
+            check(f"{acc} / plan / actions[{i}] ({a.id})", "owner", a.owner, persons)
+    if problems:
+        raise InputError(problems)
