@@ -1,0 +1,82 @@
+"""Configuration files: where they live and how they are read.
+
+Scoring factors, playbooks, objections, cost rates, stage models and thresholds are YAML files
+in ``templates/`` (shipped inside the package as ``kam/templates``), so they change without code.
+A user can pass their own file anywhere a default is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError
+
+__all__ = ["load_config", "load_yaml", "notebooks_dir", "template_path", "templates_dir"]
+
+_HERE = Path(__file__).resolve().parent
+M = TypeVar("M", bound=BaseModel)
+
+
+def _first_existing(*candidates: Path) -> Path:
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return candidates[0]
+
+
+def templates_dir() -> Path:
+    """The folder of report templates and configuration files."""
+    return _first_existing(_HERE / "templates", _HERE.parent / "templates")
+
+
+def notebooks_dir() -> Path:
+    """The folder of the parameterised report notebooks."""
+    return _first_existing(_HERE / "notebooks", _HERE.parent / "notebooks")
+
+
+def template_path(name: str) -> Path:
+    """Path of a file in :func:`templates_dir` (``FileNotFoundError`` naming it if absent)."""
+    path = templates_dir() / name
+    if not path.exists():
+        raise FileNotFoundError(f"kam template {name!r} not found in {templates_dir()}")
+    return path
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file; a missing, non-UTF-8, empty or malformed file raises
+    :class:`~kam.errors.ConfigError` naming the file (and the line, where YAML knows it)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} not valid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty")
+    return data
+
+
+def load_config(model: type[M], path: str | Path | None = None, *, default: str) -> M:
+    """Read a YAML config file into a pydantic ``model``: ``path`` if given, else the default
+    file ``default`` in :func:`templates_dir`. Errors name the file and the setting."""
+    path = Path(path) if path is not None else templates_dir() / default
+    data = load_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in e.errors(include_url=False)
+        ]
+        raise ConfigError(f"{path}: " + "; ".join(lines)) from None
