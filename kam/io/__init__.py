@@ -1,0 +1,1 @@
+"""Files in and out: YAML dossiers, Excel portfolio tables, CRM CSV exports."""
