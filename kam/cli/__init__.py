@@ -1,0 +1,34 @@
+"""The ``kam`` command: thin over the library. User errors print one message, no traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import KamError
+from . import core
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """Turns kam's own errors into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KamError, FileNotFoundError) as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kam")
+def main() -> None:
+    """kam: key-account planning kit — dossiers, analyses and HTML reports."""
+
+
+for _cmd in (core.init, core.demo, core.accounts, core.history, core.diff, core.gate):
+    main.add_command(_cmd)
+
