@@ -54,9 +54,7 @@ class InputError(KamError):
     def __init__(self, problems: Iterable[ValidationProblem], *, summary: str | None = None):
         self.problems = list(problems)
         lines = [str(p) for p in self.problems]
-        head = summary or (
-            lines[0] if len(lines) == 1 else f"{len(lines)} problems in the input"
-        )
+        head = summary or (lines[0] if len(lines) == 1 else f"{len(lines)} problems in the input")
         if len(lines) > 1:
             shown = lines[:20]
             more = f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else ""
@@ -130,4 +128,6 @@ class ReportFailed(KamError):
 
     def __init__(self, message: str, output_path: str | None = None):
         self.output_path = output_path
-        super().__init__(message + (f" (partial output kept at {output_path})" if output_path else ""))
+        super().__init__(
+            message + (f" (partial output kept at {output_path})" if output_path else "")
+        )

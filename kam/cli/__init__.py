@@ -31,4 +31,3 @@ def main() -> None:
 
 for _cmd in (core.init, core.demo, core.accounts, core.history, core.diff, core.gate):
     main.add_command(_cmd)
-

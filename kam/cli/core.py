@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 import pandas as pd
 
@@ -12,7 +14,10 @@ from ..store import Workspace, default_location
 __all__ = ["accounts", "demo", "diff", "gate", "history", "init", "workspace_option"]
 
 workspace_option = click.option(
-    "--workspace", "-w", default=None, metavar="PATH",
+    "--workspace",
+    "-w",
+    default=None,
+    metavar="PATH",
     help="Workspace folder or database URL (default: $KAM_WORKSPACE or ./kam-workspace).",
 )
 
@@ -22,8 +27,16 @@ def _open(workspace: str | None) -> Workspace:
 
 
 def _echo_frame(frame: pd.DataFrame) -> None:
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 20,
-                           "display.width", 160, "display.max_colwidth", 60):
+    with pd.option_context(
+        "display.max_rows",
+        500,
+        "display.max_columns",
+        20,
+        "display.width",
+        160,
+        "display.max_colwidth",
+        60,
+    ):
         click.echo(frame.to_string(index=False))
 
 
@@ -47,8 +60,10 @@ def demo(path: str | None, overwrite: bool) -> None:
     ws = demo_data.build(location, overwrite=overwrite)
     n = len(ws.account_ids())
     ws.close()
-    click.echo(f"Built the demo workspace at {location}: {n} key accounts "
-               f"(as of {demo_data.TODAY.isoformat()})")
+    click.echo(
+        f"Built the demo workspace at {location}: {n} key accounts "
+        f"(as of {demo_data.TODAY.isoformat()})"
+    )
 
 
 @click.command()
@@ -56,10 +71,17 @@ def demo(path: str | None, overwrite: bool) -> None:
 def accounts(workspace: str | None) -> None:
     """List the accounts of the workspace with their newest revision."""
     ws = _open(workspace)
-    rows = [{"account": d.account.id, "name": d.account.name,
-             "category": d.account.category.value if d.account.category else "",
-             "stage": d.account.sales_stage.value, "kam": d.account.kam or "",
-             "revision": ws.revision_of(d)} for d in ws.load_all()]
+    rows = [
+        {
+            "account": d.account.id,
+            "name": d.account.name,
+            "category": d.account.category.value if d.account.category else "",
+            "stage": d.account.sales_stage.value,
+            "kam": d.account.kam or "",
+            "revision": ws.revision_of(d),
+        }
+        for d in ws.load_all()
+    ]
     _echo_frame(pd.DataFrame(rows))
 
 
@@ -81,7 +103,12 @@ def _revision(value: str) -> int | pd.Timestamp:
         return pd.Timestamp(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is neither a revision number nor a date (YYYY-MM-DD)") from None
+            f"{value!r} is neither a revision number nor a date (YYYY-MM-DD)"
+        ) from None
+
+
+def _plain(rev: int | pd.Timestamp) -> int | datetime:
+    return rev.to_pydatetime() if isinstance(rev, pd.Timestamp) else rev
 
 
 @click.command()
@@ -95,8 +122,7 @@ def diff(account: str, rev_a: str, rev_b: str | None, workspace: str | None) -> 
     A revision is a number or a date (the revision in force at the end of that day)."""
     a = _revision(rev_a)
     b = _revision(rev_b) if rev_b else None
-    conv = (lambda r: r.to_pydatetime() if isinstance(r, pd.Timestamp) else r)
-    frame = _open(workspace).diff(account, conv(a), conv(b) if b is not None else None)
+    frame = _open(workspace).diff(account, _plain(a), _plain(b) if b is not None else None)
     if frame.empty:
         click.echo("No changes.")
     else:
@@ -105,8 +131,12 @@ def diff(account: str, rev_a: str, rev_b: str | None, workspace: str | None) -> 
 
 @click.command()
 @click.argument("account")
-@click.option("--stage", type=click.Choice([s.value for s in SalesStage]), default=None,
-              help="Stage to check (default: the next stage after the account's own).")
+@click.option(
+    "--stage",
+    type=click.Choice([s.value for s in SalesStage]),
+    default=None,
+    help="Stage to check (default: the next stage after the account's own).",
+)
 @workspace_option
 def gate(account: str, stage: str | None, workspace: str | None) -> None:
     """Say what information ACCOUNT is missing for a sales stage (DOMAIN.md §1 stage gate)."""

@@ -16,8 +16,16 @@ __all__ = [
 ]
 
 PALETTE = [
-    "#1f5f8b", "#e07b39", "#3a9d5d", "#c44e52", "#8172b3",
-    "#937860", "#da8bc3", "#6b6b6b", "#ccb974", "#64b5cd",
+    "#1f5f8b",
+    "#e07b39",
+    "#3a9d5d",
+    "#c44e52",
+    "#8172b3",
+    "#937860",
+    "#da8bc3",
+    "#6b6b6b",
+    "#ccb974",
+    "#64b5cd",
 ]
 """Categorical colours, in order of use."""
 
@@ -34,8 +42,12 @@ KAM_TEMPLATE = go.layout.Template(
         paper_bgcolor="white",
         plot_bgcolor="white",
         margin=dict(l=60, r=30, t=60, b=50),
-        xaxis=dict(showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6"),
-        yaxis=dict(showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6"),
+        xaxis=dict(
+            showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6"
+        ),
+        yaxis=dict(
+            showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6"
+        ),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1.0),
         hoverlabel=dict(font_size=12),
     )
@@ -48,7 +60,9 @@ def color_for(keys: list[str]) -> dict[str, str]:
     return {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(sorted(set(keys)))}
 
 
-def apply_style(fig: go.Figure, title: str | None = None, *, height: int | None = None) -> go.Figure:
+def apply_style(
+    fig: go.Figure, title: str | None = None, *, height: int | None = None
+) -> go.Figure:
     """Give ``fig`` the kam look (and a title / height) and return it."""
     fig.update_layout(template=KAM_TEMPLATE)
     if title is not None:

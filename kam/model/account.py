@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """ABC category of an account (A = most important)."""
 
     A = "A"
@@ -31,7 +31,7 @@ class Category(str, Enum):
     C = "C"
 
 
-class SalesStage(str, Enum):
+class SalesStage(StrEnum):
     """The five stages of work with a client (DOMAIN.md §1), in order."""
 
     LEAD = "lead"
@@ -46,7 +46,7 @@ class SalesStage(str, Enum):
         return list(SalesStage).index(self) + 1
 
 
-class RelationshipStage(str, Enum):
+class RelationshipStage(StrEnum):
     """Stages of the relationship with a key account (DOMAIN.md §10, Appendix C)."""
 
     PRE_KAM = "pre-KAM"
@@ -57,7 +57,7 @@ class RelationshipStage(str, Enum):
     UNCOUPLING = "uncoupling"
 
 
-class DecisionStage(str, Enum):
+class DecisionStage(StrEnum):
     """The client's decision cycle (DOMAIN.md §3 tool 3, Appendix B), in order."""
 
     NEED_RECOGNITION = "need recognition"
@@ -68,19 +68,19 @@ class DecisionStage(str, Enum):
     IMPLEMENTATION_REVIEW = "implementation and review"
 
 
-class Trend(str, Enum):
+class Trend(StrEnum):
     GROWING = "growing"
     STABLE = "stable"
     DECLINING = "declining"
 
 
-class PaymentDiscipline(str, Enum):
+class PaymentDiscipline(StrEnum):
     GOOD = "good"
     LATE = "late"
     POOR = "poor"
 
 
-class CreditRisk(str, Enum):
+class CreditRisk(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"

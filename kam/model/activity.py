@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field, model_validator
 
@@ -19,7 +20,7 @@ __all__ = [
 ]
 
 
-class InteractionKind(str, Enum):
+class InteractionKind(StrEnum):
     CALL = "call"
     EMAIL = "email"
     MEETING = "meeting"
@@ -35,7 +36,7 @@ class Interaction(KamModel):
     """One contact with the client."""
 
     id: Id
-    date: date
+    date: dt.date
     kind: InteractionKind
     participants: list[Id] = Field(default_factory=list, description="Ids of client persons.")
     our_participants: list[str] = Field(default_factory=list, description="Ids of team members.")
@@ -46,7 +47,7 @@ class Interaction(KamModel):
     deal: Id | None = Field(None, description="Deal the contact was about, if any.")
 
 
-class ProjectStatus(str, Enum):
+class ProjectStatus(StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in progress"
     ON_HOLD = "on hold"
@@ -73,7 +74,7 @@ class Project(KamModel):
         return self
 
 
-class CommitmentStatus(str, Enum):
+class CommitmentStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
     BROKEN = "broken"

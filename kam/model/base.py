@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-__all__ = ["Fraction", "Id", "KamModel", "Money", "Period", "Score5", "check_period"]
+__all__ = [
+    "ID_PATTERN",
+    "PERIOD_PATTERN",
+    "Fraction",
+    "Id",
+    "KamModel",
+    "Money",
+    "Period",
+    "Score5",
+    "check_id",
+    "check_period",
+]
 
 
 class KamModel(BaseModel):
@@ -26,7 +37,7 @@ class KamModel(BaseModel):
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
-def _check_id(value: str) -> str:
+def check_id(value: str) -> str:
     if not _ID.match(value):
         raise ValueError(
             f"{value!r} is not a valid id: use 1-64 letters, digits, '-', '_' or '.', "
@@ -48,10 +59,15 @@ def check_period(value: str) -> str:
     return value
 
 
-Id = Annotated[str, AfterValidator(_check_id)]
+ID_PATTERN = _ID.pattern
+PERIOD_PATTERN = _PERIOD.pattern
+
+# The patterns are checked by pydantic's core (fast); kam.model.dossier turns a mismatch into the
+# friendly messages of _check_id / check_period.
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 """A stable record id: letters, digits, ``-``, ``_``, ``.``."""
 
-Period = Annotated[str, AfterValidator(check_period)]
+Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
 """A year, month or quarter, written ``2025``, ``2025-03`` or ``2025-Q1``."""
 
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field, model_validator
 
@@ -12,7 +12,7 @@ from .base import Fraction, Id, KamModel, Money
 __all__ = ["Deal", "DealOutcome", "StageChange"]
 
 
-class DealOutcome(str, Enum):
+class DealOutcome(StrEnum):
     """Defined outcomes of a deal (DOMAIN.md §6)."""
 
     OPEN = "open"

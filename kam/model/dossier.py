@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, model_validator
 from ..errors import InputError, ValidationProblem
 from .account import Account
 from .activity import Commitment, Interaction, Project
-from .base import KamModel
+from .base import ID_PATTERN, PERIOD_PATTERN, KamModel, check_id, check_period
 from .deal import Deal
 from .finance import ActivityLine, Budget, CostLine, RevenueLine
 from .need import Need
@@ -82,7 +82,9 @@ def _find(records: Iterable[Any], record_id: str, what: str, account_id: str) ->
     raise KeyError(f"No {what} {record_id!r} in account {account_id!r}; known: {known}")
 
 
-def _record_name(dossier_like: Mapping[str, Any] | Dossier, loc: tuple[Any, ...]) -> tuple[str, str]:
+def _record_name(
+    dossier_like: Mapping[str, Any] | Dossier, loc: tuple[Any, ...]
+) -> tuple[str, str]:
     """Turn a pydantic error location into (record, field) as a reader names them."""
     account_id = "?"
     if isinstance(dossier_like, Dossier):
@@ -131,10 +133,25 @@ def problems_from_pydantic(
             msg = "unknown field (a typo?)"
         elif err["type"] == "missing":
             msg = "required field is missing"
+        elif err["type"] == "string_pattern_mismatch":
+            msg = _pattern_message(err)
         elif "input" in err and err["type"] not in ("value_error",):
             msg = f"{msg}; found {err['input']!r}"
         problems.append(ValidationProblem(record=record, field=field, message=msg, file=file))
     return problems
+
+
+def _pattern_message(err: Any) -> str:
+    checker = {ID_PATTERN: check_id, PERIOD_PATTERN: check_period}.get(
+        str((err.get("ctx") or {}).get("pattern"))
+    )
+    if checker is None:
+        return f"{err['msg']}; found {err.get('input')!r}"
+    try:
+        checker(err["input"])
+    except ValueError as e:
+        return str(e)
+    return str(err["msg"])
 
 
 def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationProblem]:
@@ -155,7 +172,9 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
     needs = {n.id for n in d.needs}
     deals = {x.id for x in d.deals}
 
-    def check(record: str, field: str, ids: Iterable[str | None], known: set[str], what: str) -> None:
+    def check(
+        record: str, field: str, ids: Iterable[str | None], known: set[str], what: str
+    ) -> None:
         for rid in ids:
             if rid is not None and rid not in known:
                 hint = ", ".join(sorted(known)[:8]) or "none"
@@ -166,11 +185,13 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
         check(rec, "source", [link.source], persons, "person")
         check(rec, "target", [link.target], persons, "person")
     for i, x in enumerate(d.interactions):
-        check(f"{acc} / interactions[{i}] ({x.id})", "participants", x.participants, persons, "person")
-    for i, n in enumerate(d.needs):
-        rec = f"{acc} / needs[{i}] ({n.id})"
-        check(rec, "persons", n.persons, persons, "person")
-        check(rec, "leads_to", n.leads_to, needs, "need")
+        check(
+            f"{acc} / interactions[{i}] ({x.id})", "participants", x.participants, persons, "person"
+        )
+    for i, need in enumerate(d.needs):
+        rec = f"{acc} / needs[{i}] ({need.id})"
+        check(rec, "persons", need.persons, persons, "person")
+        check(rec, "leads_to", need.leads_to, needs, "need")
     for i, c in enumerate(d.commitments):
         check(f"{acc} / commitments[{i}] ({c.id})", "to_person", [c.to_person], persons, "person")
     for i, deal in enumerate(d.deals):
@@ -196,15 +217,25 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
             check(rec, "needs", o.needs, needs, "need")
             check(rec, "deals", o.deals, deals, "deal")
         for i, s in enumerate(p.strategies):
-            check(f"{acc} / plan / strategies[{i}] ({s.id})", "objectives", s.objectives,
-                  objectives, "objective")
+            check(
+                f"{acc} / plan / strategies[{i}] ({s.id})",
+                "objectives",
+                s.objectives,
+                objectives,
+                "objective",
+            )
         for i, a in enumerate(p.actions):
             rec = f"{acc} / plan / actions[{i}] ({a.id})"
             check(rec, "strategy", [a.strategy], strategies, "strategy")
             check(rec, "objective", [a.objective], objectives, "objective")
         for i, k in enumerate(p.kpis):
-            check(f"{acc} / plan / kpis[{i}] ({k.id})", "objective", [k.objective], objectives,
-                  "objective")
+            check(
+                f"{acc} / plan / kpis[{i}] ({k.id})",
+                "objective",
+                [k.objective],
+                objectives,
+                "objective",
+            )
     return out
 
 
@@ -225,10 +256,17 @@ def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None)
     if isinstance(data, Dossier):
         data = data.model_dump(mode="json")
     if not isinstance(data, Mapping):
-        raise InputError([ValidationProblem(
-            record="dossier", field="", file=file,
-            message=f"expected a mapping with an 'account' section, found {type(data).__name__}",
-        )])
+        raise InputError(
+            [
+                ValidationProblem(
+                    record="dossier",
+                    field="",
+                    file=file,
+                    message="expected a mapping with an 'account' section, "
+                    f"found {type(data).__name__}",
+                )
+            ]
+        )
     try:
         dossier = Dossier.model_validate(data, context={"skip_references": True})
     except ValidationError as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -12,7 +12,7 @@ from .base import Id, KamModel, Money
 __all__ = ["Awareness", "Motivation", "Need", "NeedLevel"]
 
 
-class NeedLevel(str, Enum):
+class NeedLevel(StrEnum):
     """Layer of the need map: problems at the bottom, criteria in the middle, effects on top."""
 
     PROBLEM = "problem"
@@ -25,7 +25,7 @@ class NeedLevel(str, Enum):
         return list(NeedLevel).index(self)
 
 
-class Awareness(str, Enum):
+class Awareness(StrEnum):
     """How aware the client is of a problem (DOMAIN.md §2)."""
 
     UNAWARE = "unaware"
@@ -33,7 +33,7 @@ class Awareness(str, Enum):
     SOLVING = "solving"
 
 
-class Motivation(str, Enum):
+class Motivation(StrEnum):
     """Whether a need-map factor is a business or a personal motivation."""
 
     BUSINESS = "business"
@@ -59,12 +59,20 @@ class Need(KamModel):
     motivation: Motivation = Motivation.BUSINESS
     leads_to: list[Id] = Field(default_factory=list)
     significance: float | None = Field(
-        None, ge=0, allow_inf_nan=False, description="Significance for the client (scale in config)."
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Significance for the client (scale in config).",
     )
     capability: float | None = Field(
-        None, ge=0, allow_inf_nan=False, description="Our resources and experience (scale in config)."
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Our resources and experience (scale in config).",
     )
-    prospective: bool = Field(False, description="A prospective (future) need, DOMAIN.md §1 item 8.")
+    prospective: bool = Field(
+        False, description="A prospective (future) need, DOMAIN.md §1 item 8."
+    )
     evaluation: str | None = Field(None, description="How the client will judge it is met.")
     product: str | None = None
     volume: Money | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field, model_validator
 
@@ -12,7 +12,7 @@ from .base import Fraction, Id, KamModel
 __all__ = ["Attitude", "BuyingRole", "Employment", "Person", "PersonLink"]
 
 
-class BuyingRole(str, Enum):
+class BuyingRole(StrEnum):
     """Roles in the buying center. ``entry``, ``pain`` and ``power`` are the three points of the
     entry strategy (DOMAIN.md §3); the others are the classic buying-center roles."""
 
@@ -25,7 +25,7 @@ class BuyingRole(str, Enum):
     GATEKEEPER = "gatekeeper"
 
 
-class Attitude(str, Enum):
+class Attitude(StrEnum):
     """A person's attitude to us."""
 
     SUPPORTER = "supporter"

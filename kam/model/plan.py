@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field, model_validator
 
@@ -12,7 +12,7 @@ from .base import Id, KamModel
 __all__ = ["AccountPlan", "Action", "ActionStatus", "Kpi", "Objective", "Strategy"]
 
 
-class ActionStatus(str, Enum):
+class ActionStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in progress"
     DONE = "done"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -12,7 +12,7 @@ from .base import KamModel
 __all__ = ["RatingEntry", "RatingKind"]
 
 
-class RatingKind(str, Enum):
+class RatingKind(StrEnum):
     STATUS = "status"  # from the results of work with the client, per campaign/event
     EVENT = "event"  # assigned once for a campaign/event
     PERSONAL = "personal"  # assigned once by the manager to flag a priority client

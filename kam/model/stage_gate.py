@@ -19,7 +19,9 @@ def _missing_at(d: Dossier, stage: SalesStage) -> list[str]:
     missing: list[str] = []
     if stage is SalesStage.LEAD:
         # At least two of {name or contact person, address, phone}.
-        have = sum([bool(a.name or active), bool(a.address), bool(a.phone or any(p.phone for p in active))])
+        have = sum(
+            [bool(a.name or active), bool(a.address), bool(a.phone or any(p.phone for p in active))]
+        )
         if have < 2:
             missing.append(
                 "contact information: at least two of {name or contact person, address, phone} "

@@ -37,17 +37,32 @@ class Tables:
     def for_accounts(self, account_ids: Iterable[str]) -> Tables:
         """The same tables restricted to some accounts."""
         keep = set(account_ids)
-        return Tables(**{
-            f.name: getattr(self, f.name)[getattr(self, f.name)["account_id"].isin(keep)]
-            .reset_index(drop=True)
-            for f in fields(self)
-        })
+        return Tables(
+            **{
+                f.name: getattr(self, f.name)[
+                    getattr(self, f.name)["account_id"].isin(keep)
+                ].reset_index(drop=True)
+                for f in fields(self)
+            }
+        )
 
 
 _ACCOUNT_COLUMNS = [
-    "account_id", "name", "industry", "region", "category", "kam", "sales_stage",
-    "relationship_stage", "decision_stage", "group", "parent", "employees", "client_revenue",
-    "total_consumption", "market_price_index",
+    "account_id",
+    "name",
+    "industry",
+    "region",
+    "category",
+    "kam",
+    "sales_stage",
+    "relationship_stage",
+    "decision_stage",
+    "group",
+    "parent",
+    "employees",
+    "client_revenue",
+    "total_consumption",
+    "market_price_index",
 ]
 
 
@@ -85,36 +100,110 @@ def tables(dossiers: Iterable[Dossier]) -> Tables:
     acc_rows = []
     for d in ds:
         a = d.account
-        acc_rows.append({
-            "account_id": a.id, "name": a.name, "industry": a.industry, "region": a.region,
-            "category": _plain(a.category), "kam": a.kam, "sales_stage": _plain(a.sales_stage),
-            "relationship_stage": _plain(a.relationship_stage),
-            "decision_stage": _plain(a.decision_stage), "group": a.group, "parent": a.parent,
-            "employees": a.employees, "client_revenue": a.financial.revenue,
-            "total_consumption": a.market.total_consumption,
-            "market_price_index": a.market.market_price_index,
-        })
+        acc_rows.append(
+            {
+                "account_id": a.id,
+                "name": a.name,
+                "industry": a.industry,
+                "region": a.region,
+                "category": _plain(a.category),
+                "kam": a.kam,
+                "sales_stage": _plain(a.sales_stage),
+                "relationship_stage": _plain(a.relationship_stage),
+                "decision_stage": _plain(a.decision_stage),
+                "group": a.group,
+                "parent": a.parent,
+                "employees": a.employees,
+                "client_revenue": a.financial.revenue,
+                "total_consumption": a.market.total_consumption,
+                "market_price_index": a.market.market_price_index,
+            }
+        )
     return Tables(
         accounts=_frame(acc_rows, _ACCOUNT_COLUMNS),
-        persons=_records(ds, "persons", ["account_id", "id", "name", "position", "department",
-                                          "roles", "influence", "attitude", "left_on"]),
+        persons=_records(
+            ds,
+            "persons",
+            [
+                "account_id",
+                "id",
+                "name",
+                "position",
+                "department",
+                "roles",
+                "influence",
+                "attitude",
+                "left_on",
+            ],
+        ),
         links=_records(ds, "links", ["account_id", "source", "target", "strength", "kind"]),
-        interactions=_records(ds, "interactions", ["account_id", "id", "date", "kind",
-                                                   "participants", "our_participants", "outcome"]),
-        projects=_records(ds, "projects", ["account_id", "id", "name", "status", "satisfaction",
-                                           "quality"]),
-        needs=_records(ds, "needs", ["account_id", "id", "title", "level", "function",
-                                     "awareness", "significance", "capability", "product",
-                                     "volume"]),
-        commitments=_records(ds, "commitments", ["account_id", "id", "description", "due",
-                                                 "status", "done_on", "owner"]),
-        deals=_records(ds, "deals", [
-            "account_id", "id", "title", "stage", "outcome", "manager", "product",
-            "product_group", "planned_budget", "refined_budget", "actual_budget", "probability",
-            "created", "plan_date", "expected_close", "closed_on", "period", "refusal_reason",
-        ]),
-        revenue=_records(ds, "revenue", ["account_id", "period", "product", "product_group",
-                                         "revenue", "cogs", "list_value", "quantity"]),
+        interactions=_records(
+            ds,
+            "interactions",
+            ["account_id", "id", "date", "kind", "participants", "our_participants", "outcome"],
+        ),
+        projects=_records(
+            ds, "projects", ["account_id", "id", "name", "status", "satisfaction", "quality"]
+        ),
+        needs=_records(
+            ds,
+            "needs",
+            [
+                "account_id",
+                "id",
+                "title",
+                "level",
+                "function",
+                "awareness",
+                "significance",
+                "capability",
+                "product",
+                "volume",
+            ],
+        ),
+        commitments=_records(
+            ds,
+            "commitments",
+            ["account_id", "id", "description", "due", "status", "done_on", "owner"],
+        ),
+        deals=_records(
+            ds,
+            "deals",
+            [
+                "account_id",
+                "id",
+                "title",
+                "stage",
+                "outcome",
+                "manager",
+                "product",
+                "product_group",
+                "planned_budget",
+                "refined_budget",
+                "actual_budget",
+                "probability",
+                "created",
+                "plan_date",
+                "expected_close",
+                "closed_on",
+                "period",
+                "refusal_reason",
+            ],
+        ),
+        revenue=_records(
+            ds,
+            "revenue",
+            [
+                "account_id",
+                "period",
+                "product",
+                "product_group",
+                "revenue",
+                "cogs",
+                "list_value",
+                "quantity",
+            ],
+        ),
         costs=_records(ds, "costs", ["account_id", "period", "category", "amount"]),
         activities=_records(ds, "activities", ["account_id", "period", "activity", "count"]),
         budgets=_records(ds, "budgets", ["account_id", "period", "category", "amount"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -11,7 +11,7 @@ from .base import Id, KamModel
 __all__ = ["Team", "TeamMember", "TeamRole"]
 
 
-class TeamRole(str, Enum):
+class TeamRole(StrEnum):
     PLANNER = "planner"  # sales director / lead manager
     KAM = "kam"
     CLIENT_MANAGER = "client manager"

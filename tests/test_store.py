@@ -1,0 +1,246 @@
+"""The workspace store: revisions, history, as-of loads, diffs, stale saves, all-or-nothing writes.
+
+Every test uses a real SQLite file under ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import pytest
+
+from kam.errors import (
+    AccountNotFound,
+    DuplicateAccount,
+    InputError,
+    RevisionNotFound,
+    StageGateError,
+    StaleRevision,
+)
+from kam.model import Account, Deal, Dossier, Team, TeamMember
+from kam.store import Workspace
+
+
+def _dossier(account_id: str = "ACME", name: str = "Acme Steel", **account: object) -> Dossier:
+    return Dossier(account=Account(id=account_id, name=name, phone="+1 555 0100", **account))
+
+
+@pytest.fixture
+def ws(tmp_path):
+    w = Workspace(tmp_path / "ws", create=True)
+    yield w
+    w.close()
+
+
+def _snapshot(ws: Workspace) -> dict[str, tuple[int, str]]:
+    """Everything observable about the store: per account, its history length and newest data."""
+    return {a: (len(ws.history(a)), ws.load(a).model_dump_json()) for a in ws.account_ids()}
+
+
+def test_every_save_is_a_new_revision_and_history_keeps_them(ws):
+    d = _dossier()
+    ws.save(d, author="ann", message="created")
+    d.account.category = "A"
+    ws.save(d, author="bob", message="categorised")
+    d.account.notes = "met the plant manager"
+    ws.save(d, author="ann", message="notes")
+
+    hist = ws.history("ACME")
+    assert hist["revision"].tolist() == [1, 2, 3]
+    assert hist["author"].tolist() == ["ann", "bob", "ann"]
+    assert hist["message"].tolist() == ["created", "categorised", "notes"]
+    assert hist["based_on"].tolist()[1:] == [1, 2]
+    # Nothing is overwritten: the first revision is still there as it was.
+    assert ws.load("ACME", as_of=1).account.category is None
+    assert ws.load("ACME", as_of=2).account.category.value == "A"
+    assert ws.load("ACME").account.notes == "met the plant manager"
+
+
+def test_load_as_of_a_date_gives_the_revision_in_force_that_day(ws):
+    d = _dossier()
+    ws.save(d, at=datetime(2025, 1, 10, 9, tzinfo=UTC))
+    d.account.category = "B"
+    ws.save(d, at=datetime(2025, 3, 5, 17, tzinfo=UTC))
+    d.account.category = "A"
+    ws.save(d, at=datetime(2025, 6, 1, 8, tzinfo=UTC))
+
+    assert ws.load("ACME", as_of=date(2025, 1, 10)).account.category is None
+    assert ws.load("ACME", as_of=date(2025, 3, 4)).account.category is None
+    assert ws.load("ACME", as_of=date(2025, 3, 5)).account.category.value == "B"  # end of day
+    assert ws.load("ACME", as_of=datetime(2025, 6, 1, 7)).account.category.value == "B"
+    assert ws.load("ACME", as_of=date(2026, 1, 1)).account.category.value == "A"
+    with pytest.raises(RevisionNotFound, match="did not exist yet on 2024-12-31"):
+        ws.load("ACME", as_of=date(2024, 12, 31))
+    with pytest.raises(RevisionNotFound, match=r"has revisions 1\.\.3; there is no revision 7"):
+        ws.load("ACME", as_of=7)
+
+
+def test_diff_is_field_level_and_names_records_by_id(ws):
+    d = _dossier()
+    d.deals.append(Deal(id="D-1", title="Pumps", stage="potential", probability=0.2))
+    ws.save(d)
+    d.deals[0].probability = 0.6
+    d.deals.append(Deal(id="D-2", title="Drives"))
+    d.account.industry = "steel"
+    ws.save(d)
+
+    changes = ws.diff("ACME", 1, 2)
+    rows = {r.field: (r.change, r.before, r.after) for r in changes.itertuples()}
+    assert rows["deals[D-1].probability"] == ("changed", 0.2, 0.6)
+    assert rows["account.industry"] == ("changed", None, "steel")
+    assert rows["deals[D-2].title"] == ("added", None, "Drives")
+    assert "deals[D-1].title" not in rows  # unchanged fields are not listed
+    assert ws.diff("ACME", 2).empty  # newest vs newest
+
+
+def test_stale_save_raises_and_loses_nothing(ws):
+    ws.save(_dossier())
+    mine = ws.load("ACME")
+    theirs = ws.load("ACME")
+    theirs.account.category = "A"
+    ws.save(theirs, author="bob")
+    before = _snapshot(ws)
+
+    mine.account.category = "C"
+    with pytest.raises(
+        StaleRevision,
+        match=r"based on revision 1, the newest is revision 2\. "
+        r"Nothing was saved",
+    ):
+        ws.save(mine, author="ann")
+    assert _snapshot(ws) == before
+    assert ws.load("ACME").account.category.value == "A"  # bob's edit is intact
+
+    # The documented fix works: reload, re-apply, save.
+    fresh = ws.load("ACME")
+    fresh.account.category = "C"
+    assert ws.save(fresh, author="ann").number == 3
+
+
+def test_explicit_based_on_is_checked(ws):
+    ws.save(_dossier())
+    ws.save(ws.load("ACME"))
+    with pytest.raises(StaleRevision):
+        ws.save(_dossier(), based_on=1)
+    assert ws.save(_dossier(name="Acme Steel Works"), based_on=2).number == 3
+
+
+def test_new_dossier_with_a_taken_id_is_refused(ws):
+    ws.save(_dossier())
+    with pytest.raises(DuplicateAccount, match=r"'ACME' already exists \(revision 1\)"):
+        ws.save(_dossier(name="Another Acme"))
+    assert ws.load("ACME").account.name == "Acme Steel"
+
+
+def test_unknown_account_names_the_known_ones(ws):
+    ws.save(_dossier())
+    with pytest.raises(
+        AccountNotFound, match="Account 'NOPE' not found in the workspace; known accounts: ACME"
+    ):
+        ws.load("NOPE")
+
+
+def test_opening_a_missing_workspace_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run 'kam init"):
+        Workspace(tmp_path / "nothing-here")
+
+
+def test_workspace_is_a_real_file_that_persists(tmp_path):
+    path = tmp_path / "ws"
+    with Workspace(path, create=True) as ws:
+        ws.save(_dossier())
+    assert (path / "workspace.db").stat().st_size > 0
+    with Workspace(path) as again:
+        assert again.account_ids() == ["ACME"]
+        assert again.load("ACME").account.name == "Acme Steel"
+
+
+def test_default_location_comes_from_kam_workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAM_WORKSPACE", str(tmp_path / "env-ws"))
+    with Workspace(create=True) as ws:
+        ws.save(_dossier())
+    assert (tmp_path / "env-ws" / "workspace.db").exists()
+
+
+def test_a_sqlalchemy_url_works_as_location(tmp_path):
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    with Workspace(url, create=True) as ws:
+        ws.save(_dossier())
+        assert ws.load("ACME").account.id == "ACME"
+
+
+def test_save_many_is_all_or_nothing(ws):
+    ws.save(_dossier("KEEP", "Keeper Ltd"))
+    before = _snapshot(ws)
+    good = _dossier("NEW1", "New One")
+    no_contact = Dossier(account=Account(id="NEW2", name="No Contact Info"))  # fails stage 1 gate
+    with pytest.raises(StageGateError, match="NEW2 cannot move into stage 'lead'"):
+        ws.save_many([good, no_contact])
+    assert _snapshot(ws) == before
+    assert "NEW1" not in ws.account_ids()
+
+
+def test_save_many_collects_every_reference_problem_and_saves_nothing(ws):
+    ws.save_team(Team(members=[TeamMember(id="ann", name="Ann Lee")]))
+    before = _snapshot(ws)
+    bad1 = _dossier("B1", "Bee One", kam="zed")
+    bad2 = _dossier("B2", "Bee Two")
+    bad2.deals.append(Deal(id="D-9", title="Valves", manager="yan"))
+    with pytest.raises(InputError) as err:
+        ws.save_many([bad1, bad2], file="import.yaml")
+    text = str(err.value)
+    assert "import.yaml: account B1, field 'kam': 'zed' is not a team member" in text
+    assert "account B2 / deals[0] (D-9), field 'manager': 'yan' is not a team member" in text
+    assert _snapshot(ws) == before
+
+
+def test_moving_into_a_stage_checks_the_gate_and_leaves_store_unchanged(ws):
+    ws.save(_dossier())
+    d = ws.load("ACME")
+    d.account.sales_stage = "potential"  # needs an address and a contact with position + role
+    before = _snapshot(ws)
+    with pytest.raises(StageGateError, match=r"address of the account"):
+        ws.save(d)
+    assert _snapshot(ws) == before
+
+
+def test_team_roster_has_history(ws):
+    ws.save_team(Team(members=[TeamMember(id="ann", name="Ann Lee")]), author="dir")
+    rev = ws.save_team(
+        Team(members=[TeamMember(id="ann", name="Ann Lee"), TeamMember(id="bob", name="Bob Roy")])
+    )
+    assert rev.number == 2
+    assert ws.team().ids() == {"ann", "bob"}
+
+
+def test_fingerprint_changes_when_data_changes(ws):
+    ws.save(_dossier())
+    ws.save(_dossier("OTHER", "Other Co"))
+    f_all, f_acme = ws.fingerprint(), ws.fingerprint(["ACME"])
+    ws.save(ws.load("OTHER"))
+    assert ws.fingerprint() != f_all
+    assert ws.fingerprint(["ACME"]) == f_acme  # ACME did not change
+
+
+def test_load_all_returns_newest_of_each(ws):
+    ws.save(_dossier("A1", "Alpha"))
+    ws.save(_dossier("B1", "Beta"))
+    d = ws.load("A1")
+    d.account.category = "A"
+    ws.save(d)
+    loaded = ws.load_all()
+    assert [x.account.id for x in loaded] == ["A1", "B1"]
+    assert loaded[0].account.category.value == "A"
+    assert [x.account.id for x in ws.load_all(["B1"])] == ["B1"]
+    with pytest.raises(AccountNotFound):
+        ws.load_all(["ZZ"])
+
+
+def test_importing_kam_emits_no_warning():
+    out = subprocess.run(
+        [sys.executable, "-Werror", "-c", "import kam"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
