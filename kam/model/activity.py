@@ -43,7 +43,7 @@ class Interaction(KamModel):
     summary: str = ""
     outcome: str | None = None
     next_step: str | None = None
-    next_step_due: date | None = None
+    next_step_due: dt.date | None = None
     deal: Id | None = Field(None, description="Deal the contact was about, if any.")
 
 
