@@ -7,13 +7,15 @@ dozen demo accounts or on a generated portfolio of 200,000 deals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
 from .dossier import Dossier
 
 __all__ = ["Tables", "tables"]
+
+_HISTORY_COLUMNS = ["account_id", "deal_id", "stage", "on"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class Tables:
     activities: pd.DataFrame
     budgets: pd.DataFrame
     ratings: pd.DataFrame
+    deal_history: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=_HISTORY_COLUMNS)
+    )
+    """Stage changes of deals (``Deal.history``): one row per (deal, stage entered, date)."""
 
     def for_accounts(self, account_ids: Iterable[str]) -> Tables:
         """The same tables restricted to some accounts."""
@@ -208,4 +214,13 @@ def tables(dossiers: Iterable[Dossier]) -> Tables:
         activities=_records(ds, "activities", ["account_id", "period", "activity", "count"]),
         budgets=_records(ds, "budgets", ["account_id", "period", "category", "amount"]),
         ratings=_records(ds, "ratings", ["account_id", "kind", "points", "on", "campaign"]),
+        deal_history=_frame(
+            [
+                {"account_id": d.account.id, "deal_id": x.id, "stage": h.stage, "on": h.on}
+                for d in ds
+                for x in d.deals
+                for h in x.history
+            ],
+            _HISTORY_COLUMNS,
+        ),
     )
