@@ -9,8 +9,9 @@ members: a route's strength is the product of the strengths of its links (our ow
 person we reach counts 1.0), so the strongest route is the shortest path with edge weights
 ``-log(strength)``. Among routes of equal strength the one with fewer introductions wins. Only
 active persons (not ``left_on``) and links of strength above 0 carry a route; of two links
-between the same pair the stronger counts. The route's **weakest link** is where it is most
-likely to break.
+between the same pair the stronger counts; a detractor does not introduce us to anyone (a
+detractor can still be the end of a route) unless ``via_detractors=True``. The route's
+**weakest link** is where it is most likely to break.
 """
 
 from __future__ import annotations
@@ -122,19 +123,21 @@ class BuyingCenter:
         return [p for p in self.persons(active=True)
                 if any(u in ours for u in self.graph.predecessors(p))]
 
-    def _route_graph(self) -> nx.DiGraph:
+    def _route_graph(self, via_detractors: bool = False) -> nx.DiGraph:
         keep = set(self.ours()) | set(self.persons(active=True))
+        g = self.graph
         r: nx.DiGraph = nx.DiGraph()
-        r.add_nodes_from(n for n in self.graph.nodes if n in keep)
+        r.add_nodes_from(n for n in g.nodes if n in keep)
         r.add_edges_from(
             (u, v, {"w": _weight(d["strength"]), "strength": d["strength"]})
-            for u, v, d in self.graph.edges(data=True)
+            for u, v, d in g.edges(data=True)
             if u in keep and v in keep and d["strength"] > 0
+            and (via_detractors or g.nodes[u].get("attitude") != "detractor")
         )
         return r
 
-    def _routes(self) -> dict[str, list[str]]:
-        r = self._route_graph()
+    def _routes(self, via_detractors: bool = False) -> dict[str, list[str]]:
+        r = self._route_graph(via_detractors)
         sources = sorted(self.ours())
         if not sources:
             return {}
@@ -166,9 +169,9 @@ class BuyingCenter:
                                            *POINTS, "influence", "attitude", "active",
                                            "reached_by", "reachable"])
 
-    def _chains(self, roles: Iterable[str]) -> list[dict[str, Any]]:
+    def _chains(self, roles: Iterable[str], via_detractors: bool = False) -> list[dict[str, Any]]:
         roles = list(roles)
-        routes = self._routes()
+        routes = self._routes(via_detractors)
         rows = []
         for p in self.persons(active=True):
             held = [r for r in self.graph.nodes[p]["roles"] if r in roles]
@@ -189,12 +192,14 @@ class BuyingCenter:
             })
         return rows
 
-    def entry_chains(self, roles: Iterable[str] = ("power",)) -> pd.DataFrame:
+    def entry_chains(
+        self, roles: Iterable[str] = ("power",), *, via_detractors: bool = False
+    ) -> pd.DataFrame:
         """The entry chain to every active person holding one of ``roles``: the strongest route
         from our team (``route``, our member first as ``"us:<id>"``), its strength (product of
         link strengths; 0.0 without a route), the number of introductions (client-to-client
         links) and its weakest link (NA without a route)."""
-        return pd.DataFrame(self._chains(roles), columns=[
+        return pd.DataFrame(self._chains(roles, via_detractors), columns=[
             "person", "name", "roles", "reachable", "route", "route_names", "introductions",
             "strength", "weakest_from", "weakest_to", "weakest_strength"])
 

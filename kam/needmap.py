@@ -210,9 +210,13 @@ class NeedMap:
                 out.append(ValidationProblem(
                     f"edge {u} -> {v}", "leads_to",
                     f"goes {way} from {lu} {u!r} to {lv} {v!r}; {_UPWARD}; fix or remove it"))
-        for comp in nx.strongly_connected_components(g):
-            if len(comp) > 1 or any(g.has_edge(n, n) for n in comp):
-                cyc = [u for u, _ in nx.find_cycle(g.subgraph(comp))]
+        order = {n: i for i, n in enumerate(g.nodes)}
+        comps = [sorted(c, key=order.__getitem__) for c in nx.strongly_connected_components(g)]
+        for comp in sorted(comps, key=lambda c: order[c[0]]):
+            if len(comp) > 1 or g.has_edge(comp[0], comp[0]):
+                cyc = [u for u, _ in nx.find_cycle(g.subgraph(comp), source=comp[0])]
+                first = min(range(len(cyc)), key=lambda i: order[cyc[i]])
+                cyc = cyc[first:] + cyc[:first]  # start at the earliest node: stable wording
                 path = " -> ".join([*cyc, cyc[0]])
                 out.append(ValidationProblem(
                     f"need {cyc[0]}", "leads_to",
