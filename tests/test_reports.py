@@ -1,0 +1,303 @@
+"""Fast tests of the report machinery: display helpers, parameter checks, the HTML template.
+
+Notebook runs and the browser live in ``test_notebooks.py`` and ``test_browser.py`` (slow).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import nbformat
+import pandas as pd
+import pytest
+
+from kam.errors import AccountNotFound, InputError, ReportFailed
+from kam.model import Account, Dossier, Team, TeamMember
+from kam.reports import display as kd
+from kam.reports.html import (
+    PLOTLY_JS,
+    PLOTLY_MIMETYPE,
+    failure_of,
+    notebook_to_html,
+    plotly_js,
+    write_plotly_js,
+)
+from kam.reports.params import PARAMETERS, check_parameters
+from kam.reports.render import report_name
+from kam.store import Workspace
+
+# -- display helpers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "decimals", "text"), [
+    (1234567.4, 0, "1,234,567"),     # thousands separators
+    (-1234.5, 1, "-1,234.5"),
+    (0, 0, "0"),
+    (None, 0, "—"),
+    (float("nan"), 0, "—"),          # a missing value is visible, never "nan"
+])
+def test_fmt_number(value, decimals, text):
+    assert kd.fmt_number(value, decimals) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(0.1234, "12.3%"), (1.0, "100.0%"),
+                                             (-0.05, "-5.0%"), (None, "—")])
+def test_fmt_percent(value, text):
+    assert kd.fmt_percent(value) == text
+
+
+def test_table_formats_escapes_and_marks_negatives():
+    frame = pd.DataFrame({
+        "account": ["<script>x</script>", "Bäcker & Sons"],
+        "net_contribution": [-12500.0, 480000.0],
+        "margin_share": [0.25, None],
+        "deals": [3, 12000],
+    })
+    html = kd.table(frame).html
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "Bäcker &amp; Sons" in html
+    # -12500 -> "-12,500", red; 480000 -> "480,000"; share 0.25 -> "25.0%"; 12000 ints -> "12,000"
+    assert re.search(r'<span class="kam-neg"[^>]*>-12,500</span>', html)
+    assert "480,000" in html and "25.0%" in html and "12,000" in html
+    assert html.count("kam-neg") == 1
+    assert ">—<" in html                                    # the missing share
+    assert "<th>Account</th>" in html and "Net contribution" in html
+    assert 'class="kam-num">-' not in html.replace("<span", "")  # numbers right-aligned cells
+
+
+def test_table_shows_only_max_rows_and_says_how_many_more():
+    frame = pd.DataFrame({"n": range(30)})
+    html = kd.table(frame, max_rows=10).html
+    assert html.count("<tr>") == 1 + 10                      # header + 10 rows
+    assert "and 20 more rows" in html
+
+
+def test_table_explicit_formats_and_empty_frame():
+    html = kd.table(pd.DataFrame({"rate": [0.5], "value": [0.6]}),
+                    formats={"value": "money"}).html
+    assert "50.0%" in html and ">1<" in html                  # 0.6 as money rounds to 1
+    assert "No deals." in kd.table(pd.DataFrame({"a": []}), empty="No deals.").html
+
+
+def test_alerts_most_severe_first_and_escaped():
+    box = kd.alerts([
+        {"severity": "low", "warning": "Note", "action": None},
+        {"severity": "high", "warning": "Power point <left>", "action": "Find & meet"},
+    ])
+    assert box.html.index("kam-alert-high") < box.html.index("kam-alert-low")
+    assert "Power point &lt;left&gt;" in box.html and "Find &amp; meet" in box.html
+    assert "kam-alert-ok" in kd.alerts(pd.DataFrame(columns=["severity", "warning"])).html
+
+
+def test_sentence_note_heading_key_figures_escape():
+    assert kd.sentence("a < b").html == '<p class="kam-sentence">a &lt; b</p>'
+    assert kd.note("<i>").html == '<p class="kam-empty">&lt;i&gt;</p>'
+    assert kd.heading("R&D", 2).html == "<h2>R&amp;D</h2>"
+    cards = kd.key_figures([kd.KeyFigure("Margin <%>", -0.1, "pct", tone="bad")])
+    assert "Margin &lt;%&gt;" in cards.html and "-10.0%" in cards.html
+    assert "kam-tone-bad" in cards.html and "kam-neg" in cards.html
+    with pytest.raises(ValueError, match="heading level must be 1..6, got 9"):
+        kd.heading("x", 9)
+
+
+def test_report_header_bundle_carries_meta_for_the_template():
+    header = kd.report_header("plan", "Acme <Steel>", facts=[("Period", "2026")],
+                              key_figures=[kd.KeyFigure("Revenue", 1500.0, "money")])
+    bundle = header._repr_mimebundle_()
+    meta = bundle[kd.REPORT_MIMETYPE]
+    assert meta["title"] == "Acme <Steel>"                   # raw: the template escapes it
+    assert meta["key_figures"] == [{"label": "Revenue", "value": "1,500", "tone": None,
+                                    "negative": False}]
+    assert "Acme &lt;Steel&gt;" in bundle["text/html"]
+
+
+# -- parameters --------------------------------------------------------------------------------
+@pytest.fixture
+def small_ws(tmp_path):
+    ws = Workspace(tmp_path / "ws", create=True)
+    ws.save_team(Team(members=[TeamMember(id="ann", name="Ann")]))
+    for acc_id in ("ACME", "BOLT"):
+        ws.save(Dossier(account=Account(id=acc_id, name=f"{acc_id} Ltd", kam="ann",
+                                        phone="+1 555 0100")))
+    ws.close()
+    return str(tmp_path / "ws")
+
+
+def test_check_parameters_resolves_and_coerces(small_ws):
+    # papermill passes `-p period 2026` as the int 2026 and a Python caller may pass a date
+    p = check_parameters("plan", workspace=small_ws, account_id="ACME", period=2026,
+                         as_of=date(2026, 3, 31))
+    assert (p.account_id, p.period, p.as_of, p.demo) == ("ACME", "2026", date(2026, 3, 31), False)
+    assert p.papermill() == {"workspace": small_ws, "account_id": "ACME", "period": "2026",
+                             "as_of": "2026-03-31"}
+    # an empty period is the year of as_of
+    assert check_parameters("plan", workspace=small_ws, account_id="ACME",
+                            as_of="2025-07-01").period == "2025"
+
+
+def test_check_parameters_unknown_name_is_an_error(small_ws):
+    with pytest.raises(InputError, match=r"field 'acount_id': unknown parameter \(a typo\?\); "
+                       r"the plan report takes: workspace, account_id, period, as_of"):
+        check_parameters("plan", workspace=small_ws, acount_id="ACME")
+
+
+def test_check_parameters_reads_a_notebook_namespace(small_ws):
+    # as in a notebook: modules and functions are not parameters, private names are ignored
+    namespace = {"workspace": small_ws, "account_id": "ACME", "period": "", "as_of": "",
+                 "pd": pd, "len": len, "_private": 1, "accountid": "BOLT"}
+    with pytest.raises(InputError, match="field 'accountid': unknown parameter"):
+        check_parameters("plan", namespace)
+    del namespace["accountid"]
+    assert check_parameters("plan", namespace).account_id == "ACME"
+
+
+def test_check_parameters_unknown_account_lists_known(small_ws):
+    with pytest.raises(AccountNotFound, match="Account 'ACMX' not found in the workspace; "
+                       "known accounts: ACME, BOLT"):
+        check_parameters("profitability", workspace=small_ws, account_id="ACMX")
+
+
+def test_check_parameters_account_required_outside_the_demo(small_ws):
+    with pytest.raises(InputError, match="field 'account_id': required; pass one of: ACME, BOLT"):
+        check_parameters("plan", workspace=small_ws)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("as_of", "2026-13-01", "field 'as_of': '2026-13-01' is not a date; write it as YYYY-MM-DD"),
+    ("as_of", "yesterday", "'yesterday' is not a date"),
+    ("period", "2026-Q5", "field 'period': '2026-Q5' is not a period"),
+])
+def test_check_parameters_bad_dates_and_periods(small_ws, field, value, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        check_parameters("plan", workspace=small_ws, account_id="ACME", **{field: value})
+
+
+def test_check_parameters_manager_and_kind(small_ws):
+    assert check_parameters("portfolio", workspace=small_ws, manager="ann").manager == "ann"
+    with pytest.raises(InputError, match="field 'manager': 'bob' is not a member of the team; "
+                       "known: ann"):
+        check_parameters("portfolio", workspace=small_ws, manager="bob")
+    with pytest.raises(InputError, match="unknown report kind 'plans'; options are plan, "
+                       "profitability, portfolio"):
+        check_parameters("plans")
+
+
+def test_check_parameters_missing_workspace_says_how_to_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No kam workspace at .*kam demo"):
+        check_parameters("plan", workspace=str(tmp_path / "nowhere"), account_id="X")
+
+
+def test_notebooks_declare_exactly_the_parameters():
+    import papermill as pm
+
+    from kam.reports.render import notebook_path
+
+    for kind, declared in PARAMETERS.items():
+        params = pm.inspect_notebook(str(notebook_path(kind)))
+        assert list(params) == [p.name for p in declared], kind
+        for p in declared:
+            assert params[p.name]["inferred_type_name"] == "str", (kind, p.name)
+            assert params[p.name]["default"] == repr(p.default)
+            assert params[p.name]["help"], (kind, p.name)
+
+
+def test_report_name():
+    assert report_name("profitability", "ACME") == "profitability-ACME"
+    assert report_name("portfolio") == "portfolio"
+    with pytest.raises(ValueError, match="a plan report needs an account id"):
+        report_name("plan")
+
+
+# -- the template --------------------------------------------------------------------------------
+def _executed(cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    count = 0
+    for c in nb.cells:
+        if c.cell_type == "code":
+            count += 1
+            c.execution_count = count
+    return nb
+
+
+def _code(*outputs, tags=()):
+    cell = nbformat.v4.new_code_cell("x = 1  # code never shows")
+    cell.outputs = list(outputs)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+FIGURE = {"data": [{"type": "bar", "x": ["a"], "y": [1]}],
+          "layout": {"title": {"text": "</script><script>alert(1)</script>"}, "height": 320}}
+
+
+@pytest.fixture
+def report_nb():
+    header = kd.report_header("plan", "Acme <Steel> & Co", facts=[("Period", "2026")],
+                              parameters=[("account_id", "ACME")], fingerprint="abc123")
+    return _executed([
+        _code(nbformat.v4.new_output("display_data", data=header._repr_mimebundle_())),
+        nbformat.v4.new_markdown_cell("## Key figures\n\nSome text."),
+        _code(nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noisy\n")),
+        nbformat.v4.new_markdown_cell("## Need map"),
+        _code(nbformat.v4.new_output("display_data", data={PLOTLY_MIMETYPE: FIGURE,
+                                                          "text/html": "<div>fallback</div>"})),
+        _code(nbformat.v4.new_output("display_data", data={"text/html": "<b>WIDGET</b>"}),
+              tags=["kam-interactive"]),
+    ])
+
+
+def test_template_draws_plotly_offline_without_code_or_stderr(report_nb):
+    html = notebook_to_html(report_nb)
+    assert "code never shows" not in html
+    assert "noisy" not in html                                # stderr is not in the report
+    assert "WIDGET" not in html                               # interactive cells are removed
+    assert html.count('class="kam-plot"') == 1 and "Plotly.newPlot(" in html
+    assert "fallback" not in html                             # the JSON wins over text/html
+    assert "</script><script>alert" not in html               # figure JSON cannot close the tag
+    assert "\\u003c/script\\u003e" in html
+    # offline: no URL at all besides the shared plotly.js next to the file
+    assert re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html) == [PLOTLY_JS]
+    assert not re.search(r"(?:src|href)=\"(?:https?:)?//", html)
+    assert "require.min.js" not in html and "MathJax" not in html and "mermaid" not in html
+
+
+def test_template_header_toc_and_footer_escape_user_text(report_nb):
+    html = notebook_to_html(report_nb)
+    assert "<title>Acme &lt;Steel&gt; &amp; Co</title>" in html
+    assert '<h1 class="kam-title">Acme &lt;Steel&gt; &amp; Co</h1>' in html
+    assert '<a href="#Key-figures">Key figures</a>' in html
+    assert 'id="Key-figures"' in html and 'id="Need-map"' in html   # the TOC targets exist
+    assert "<code>abc123</code>" in html and "<code>account_id=ACME</code>" in html
+    assert "Generated by kam" in html
+
+
+def test_template_can_inline_plotly(report_nb):
+    html = notebook_to_html(report_nb, self_contained=True)
+    assert "<script type=\"text/javascript\" src=" not in html
+    assert len(html) > len(plotly_js())
+
+
+def test_failed_run_is_refused(report_nb):
+    report_nb.cells.append(_code(nbformat.v4.new_output(
+        "error", ename="KeyError", evalue="'x'", traceback=["Traceback", "KeyError: 'x'"])))
+    assert failure_of(report_nb) == "cell 6 raised KeyError: 'x'"
+    with pytest.raises(ReportFailed, match="Not converting a failed run: cell 6 raised KeyError"):
+        notebook_to_html(report_nb)
+
+
+def test_unexecuted_notebook_is_refused(report_nb):
+    report_nb.cells[2].execution_count = None
+    assert "not every cell ran" in failure_of(report_nb)
+
+
+def test_write_plotly_js_is_the_installed_plotly(tmp_path):
+    from plotly.offline import get_plotlyjs
+
+    path = write_plotly_js(tmp_path)
+    assert path.name == PLOTLY_JS and path.read_text(encoding="utf-8") == get_plotlyjs()
+    mtime = path.stat().st_mtime_ns
+    write_plotly_js(tmp_path)                                 # identical: not rewritten
+    assert path.stat().st_mtime_ns == mtime
