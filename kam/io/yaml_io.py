@@ -1,0 +1,311 @@
+"""Dossiers as YAML files a key-account manager can read, edit and import again.
+
+Layout: :func:`export_yaml` to a folder writes one file per account, ``<account id>.yaml``; to a
+path ending in ``.yaml``/``.yml`` it writes one file holding every selected dossier as a YAML
+document of its own (separated by ``---``). :func:`read_yaml` reads either layout, and a folder
+(its ``*.yaml`` and ``*.yml`` files, not sub-folders).
+
+The files are plain YAML: keys in the order of the dossier template, dates as ISO
+``2025-03-14``, no Python-specific tags, multi-line text as ``|`` blocks; fields at their default
+value are left out (reading fills them in again, so a round trip is exact). ``yes``, ``no``,
+``on`` and ``off`` are text, not booleans (as in YAML 1.2): only ``true``/``false`` are booleans.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import InputError, ValidationProblem
+from ..model import Dossier, validate_dossier
+from ..store import Workspace
+from .report import ImportReport
+from .saving import fail, save_dossiers, stage_problems
+
+__all__ = [
+    "dossier_to_yaml",
+    "export_yaml",
+    "import_yaml",
+    "read_yaml",
+    "validate_yaml",
+    "yaml_files",
+]
+
+_SUFFIXES = (".yaml", ".yml")
+PathLike = str | os.PathLike[str]
+
+
+# -- a YAML 1.2-like dialect: only true/false are booleans ----------------------------------
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent list items under their key (the usual hand-written style).
+        super().increase_indent(flow, False)
+
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+for _cls in (_Loader, _Dumper):
+    _cls.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _cls.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
+    # Short lists of plain values on one line: ``roles: [power, entry]``.
+    flat = all(not isinstance(v, dict | list) and not (isinstance(v, str) and "\n" in v)
+               for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flat)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
+
+
+def _plain(value: Any) -> Any:
+    """Enums to their values, recursively (dates stay dates: YAML writes them as ISO)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _header(d: Dossier) -> str:
+    return (f"# kam dossier: {d.account.name} ({d.account.id})\n"
+            "# Edit it, check it with `kam validate FILE`, load it with `kam import FILE`.\n")
+
+
+def dossier_to_yaml(dossier: Dossier) -> str:
+    """The YAML text of one dossier (without header comment).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from kam.model import Account, Deal, Dossier
+    >>> d = Dossier(account=Account(id="ACME", name="Acme Steel", phone="+1 555 0100"),
+    ...             deals=[Deal(id="D-1", title="Rolling mill", created=date(2025, 3, 14))])
+    >>> print(dossier_to_yaml(d))
+    account:
+      id: ACME
+      name: Acme Steel
+      phone: +1 555 0100
+    deals:
+      - id: D-1
+        title: Rolling mill
+        created: 2025-03-14
+    <BLANKLINE>
+    """
+    data = _plain(dossier.model_dump(mode="python", exclude_defaults=True))
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _dossiers(source: Workspace | Iterable[Dossier], account_ids: Iterable[str] | None,
+              ) -> list[Dossier]:
+    if isinstance(source, Workspace):
+        return source.load_all(account_ids)
+    ds = list(source)
+    if account_ids is None:
+        return ds
+    from ..errors import AccountNotFound
+
+    by_id = {d.account.id: d for d in ds}
+    out = []
+    for a in account_ids:
+        if a not in by_id:
+            raise AccountNotFound(a, by_id)
+        out.append(by_id[a])
+    return out
+
+
+def export_yaml(source: Workspace | Iterable[Dossier], path: PathLike,
+                account_ids: Iterable[str] | None = None) -> list[Path]:
+    """Write dossiers as YAML and return the files written.
+
+    Parameters
+    ----------
+    source
+        A workspace (its newest revisions) or dossiers.
+    path
+        A folder (created if needed): one ``<account id>.yaml`` per account. Or a file ending
+        in ``.yaml``/``.yml``: every dossier as one YAML document in that file.
+    account_ids
+        Only these accounts (default: all).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from kam.model import Account, Dossier
+    >>> ds = [Dossier(account=Account(id=i, name=f"Client {i}", phone="1")) for i in ("A1", "B2")]
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> [p.name for p in export_yaml(ds, folder)]
+    ['A1.yaml', 'B2.yaml']
+    >>> read_yaml(folder) == ds
+    True
+    """
+    dossiers = _dossiers(source, account_ids)
+    target = Path(path)
+    if target.suffix.lower() in _SUFFIXES:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("---\n".join(_header(d) + dossier_to_yaml(d) for d in dossiers),
+                          encoding="utf-8")
+        return [target]
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for d in dossiers:
+        file = target / f"{d.account.id}.yaml"
+        file.write_text(_header(d) + dossier_to_yaml(d), encoding="utf-8")
+        written.append(file)
+    return written
+
+
+# -- reading ---------------------------------------------------------------------------------
+def yaml_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """The YAML files named by ``paths`` (files, or folders: their ``*.yaml``/``*.yml``)."""
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(f for f in p.iterdir() if f.suffix.lower() in _SUFFIXES and f.is_file())
+        else:
+            out.append(p)
+    return out
+
+
+def _documents(file: Path) -> Iterator[tuple[str, Any] | ValidationProblem]:
+    """(label, data) per YAML document of ``file``, or a problem if the file cannot be read."""
+    name = str(file)
+
+    def bad(message: str) -> ValidationProblem:
+        return ValidationProblem(record="file", field="", message=message, file=name)
+
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        yield bad("file not found")
+        return
+    except IsADirectoryError:
+        yield bad("is a folder, not a file")
+        return
+    except UnicodeDecodeError as e:
+        yield bad(f"not UTF-8 text (byte {e.start} is 0x{e.object[e.start]:02x}); save the file "
+                  "as UTF-8")
+        return
+    try:
+        docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        yield bad(f"{where}not valid YAML: {getattr(e, 'problem', None) or e}")
+        return
+    if not docs:
+        yield bad("the file is empty: expected a dossier with an 'account' section")
+        return
+    for i, doc in enumerate(docs, start=1):
+        yield (name if len(docs) == 1 else f"{name} (document {i})"), doc
+
+
+def _read(paths: PathLike | Iterable[PathLike],
+          ) -> tuple[list[tuple[Dossier, str]], list[ValidationProblem]]:
+    """Every dossier that validates, with its file, and every problem found."""
+    files = yaml_files(paths)
+    problems: list[ValidationProblem] = []
+    if not files:
+        problems.append(ValidationProblem(record="input", field="", message=(
+            f"no YAML files (*.yaml, *.yml) found in {paths}")))
+    good: list[tuple[Dossier, str]] = []
+    for file in files:
+        for item in _documents(file):
+            if isinstance(item, ValidationProblem):
+                problems.append(item)
+                continue
+            label, data = item
+            try:
+                good.append((validate_dossier(data, file=label), label))
+            except InputError as e:
+                problems += [p if p.file else ValidationProblem(p.record, p.field, p.message, label)
+                             for p in e.problems]
+    seen: dict[str, list[str]] = defaultdict(list)
+    for d, label in good:
+        seen[d.account.id].append(label)
+    for account_id, labels in seen.items():
+        if len(labels) > 1:
+            problems.append(ValidationProblem(
+                record=f"account {account_id}", field="account.id", file=labels[-1],
+                message=f"duplicate account id: also in {', '.join(labels[:-1])}; "
+                        "each account must appear once"))
+    return good, problems
+
+
+def read_yaml(paths: PathLike | Iterable[PathLike]) -> list[Dossier]:
+    """Read and validate the dossiers of YAML files or folders.
+
+    Raises :class:`~kam.errors.ImportFailed` listing every problem of every file (file,
+    record and field), e.g. a typo in a field name, a wrong type, a missing required field, a
+    duplicate id, a dangling reference, a file that is not UTF-8 or is empty.
+    """
+    good, problems = _read(paths)
+    if problems:
+        raise fail(problems, "read")
+    return [d for d, _ in good]
+
+
+def validate_yaml(paths: PathLike | Iterable[PathLike], ws: Workspace | None = None,
+                  ) -> list[ValidationProblem]:
+    """Every problem that importing ``paths`` would meet, without saving anything.
+
+    Besides the checks of :func:`read_yaml`, the stage gate is checked: against the account's
+    newest revision in ``ws`` if given, else as for a new account (a dossier claiming a sales
+    stage needs what that stage requires).
+    """
+    good, problems = _read(paths)
+    known = set(ws.account_ids()) if ws is not None else set()
+    previous = ({d.account.id: d.account.sales_stage for d in ws.load_all(
+        [d.account.id for d, _ in good if d.account.id in known])} if ws is not None else {})
+    for d, label in good:
+        problems += stage_problems(d, previous.get(d.account.id), label)
+    return problems
+
+
+def import_yaml(ws: Workspace, paths: PathLike | Iterable[PathLike], *, author: str = "import",
+                message: str | None = None) -> ImportReport:
+    """Import YAML dossiers into ``ws``: all of them, or (on any problem) none.
+
+    Every file is read and validated first and every problem of every file is reported in one
+    :class:`~kam.errors.ImportFailed`. An account that exists gets a new revision holding the
+    file's dossier (its history keeps the previous ones); an account whose newest revision
+    equals the file is left unchanged, so importing the same files twice is a no-op.
+    """
+    start = time.perf_counter()
+    files = yaml_files(paths)
+    good, problems = _read(files)
+    if problems:
+        raise fail(problems)
+    source = ", ".join(str(f) for f in files) if len(files) <= 3 else f"{len(files)} files"
+    saved = save_dossiers(ws, good, author=author,
+                          message=message or f"imported from {source}")
+    report = ImportReport(source=source, saved=saved)
+    report.add_count("files", len(files))
+    report.add_count("dossiers", len(good))
+    report.seconds = time.perf_counter() - start
+    return report
