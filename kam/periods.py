@@ -33,6 +33,7 @@ __all__ = [
     "month_of_dates",
     "period_range",
     "select",
+    "span",
     "start_date",
     "to_freq",
 ]
@@ -185,6 +186,15 @@ def end_date(period: str) -> date:
     _, e = _checked(period)
     nxt = e + 1
     return date.fromordinal(date(nxt // 12, nxt % 12 + 1, 1).toordinal() - 1)
+
+
+def span(period: str) -> tuple[int, int]:
+    """First and last month number of one period (``ValueError`` if it is not a period).
+
+    >>> [m - 2025 * 12 for m in span("2025-Q3")]
+    [6, 8]
+    """
+    return _checked(period)
 
 
 def _checked(period: str) -> tuple[int, int]:

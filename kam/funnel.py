@@ -1,0 +1,497 @@
+"""The sales funnel: stage counts, conversion, losses, time in stage and cross statistics of
+managers (DOMAIN.md §6).
+
+The stage model is configuration (``templates/stages.yaml``): the five stages of DOMAIN.md §1 by
+default, with aliases that map a CRM's own stage names onto them. A deal *reached* a stage if it
+is or was in that stage or a later one: its current stage, the highest stage in its history
+(:attr:`~kam.model.Deal.history`), and -- for a won deal -- at least the model's ``won_stage``.
+
+A transition ``i -> i+1`` counts the deals that *entered* stage ``i``; of those, ``advanced``
+reached stage ``i+1``, ``lost`` were refused or declined while at stage ``i``, ``open`` are still
+there, ``stopped`` were won without going further (e.g. a buyer with no repeat sale yet).
+``decided = entered - open``; ``conversion = advanced / decided`` and ``lost_share = lost /
+decided`` (undefined -- NaN -- where no deal has left the stage yet). The **weakest link** is the
+transition with the largest ``lost_share``.
+
+Overall **conversion** is contracts won / deals worked (DOMAIN.md: 3 of 100 = 3%), all deals of
+the selection counted; ``win_rate`` is won / (won + lost), the closed deals only. **Financial
+conversion** weighs deals by budget: value won / budget worked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .config import load_config
+from .errors import InputError, ValidationProblem
+from .model import Tables
+from .periods import bounds, month_of_dates, span
+
+__all__ = [
+    "OUTCOMES",
+    "Funnel",
+    "Stage",
+    "StageModel",
+    "conversion",
+    "funnel",
+    "load_stages",
+    "loss_reasons",
+    "manager_stage_conversion",
+    "time_in_stage",
+    "weakest_link",
+]
+
+OUTCOMES = {"open": "open", "won": "won", "refused": "lost", "declined": "lost"}
+"""Deal outcomes and how the funnel counts them."""
+UNASSIGNED = "(unassigned)"
+
+
+def _key(name: object) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    label: str | None = None
+
+
+class StageModel(BaseModel):
+    """Ordered sales stages, the stage a won deal reaches, and aliases for a CRM's names."""
+
+    model_config = ConfigDict(extra="forbid")
+    stages: list[Stage] = Field(min_length=2)
+    won_stage: str | None = None
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StageModel:
+        ids = [_key(s.id) for s in self.stages]
+        valid = ", ".join(s.id for s in self.stages)
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"stage ids must be unique, got {valid}")
+        if self.won_stage is not None and _key(self.won_stage) not in ids:
+            raise ValueError(f"won_stage {self.won_stage!r} is not a stage; stages: {valid}")
+        for alias, target in self.aliases.items():
+            if _key(target) not in ids:
+                raise ValueError(
+                    f"alias {alias!r} maps to {target!r}, not a stage; stages: {valid}")
+        return self
+
+    @classmethod
+    def of(cls, ids: Sequence[str], won_stage: str | None = None,
+           aliases: dict[str, str] | None = None) -> StageModel:
+        """A stage model from stage ids, e.g. ``StageModel.of(["contact", "offer"])``."""
+        return cls(stages=[Stage(id=i) for i in ids], won_stage=won_stage, aliases=aliases or {})
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.stages]
+
+    @property
+    def labels(self) -> list[str]:
+        return [s.label or s.id for s in self.stages]
+
+    def position(self, name: str) -> int:
+        """The 0-based position of stage ``name`` (an id or an alias; case does not matter)."""
+        lookup = {_key(s.id): i for i, s in enumerate(self.stages)}
+        lookup.update({_key(a): lookup[_key(t)] for a, t in self.aliases.items()})
+        try:
+            return lookup[_key(name)]
+        except KeyError:
+            raise ValueError(f"{name!r} is not a stage; stages: {', '.join(self.ids)}") from None
+
+    def positions(self, values: pd.Series, frame: pd.DataFrame, *, what: str) -> np.ndarray:
+        """The 0-based position of each stage name in ``values``; an unknown name raises
+        :class:`~kam.errors.InputError` listing the valid stages."""
+        lookup = {_key(s.id): i for i, s in enumerate(self.stages)}
+        lookup.update({_key(a): lookup[_key(t)] for a, t in self.aliases.items()})
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
+        pos = np.array([lookup.get(_key(u), -1) if isinstance(u, str) else -1 for u in uniques],
+                       dtype=np.int64)
+        problems = []
+        for i in np.flatnonzero(pos < 0):
+            rows = frame[codes == i]
+            first = rows.iloc[0]
+            deal = first.get("id", first.get("deal_id"))
+            aliases = ", ".join(f"{a} -> {t}" for a, t in self.aliases.items()) or "none"
+            problems.append(ValidationProblem(
+                record=f"{len(rows)} {what} (e.g. deal {deal} of account {first['account_id']})",
+                field="stage",
+                message=f"unknown stage {uniques[int(i)]!r}; valid stages: {', '.join(self.ids)} "
+                        f"(aliases: {aliases}); add it to 'aliases' in stages.yaml to map it "
+                        "onto a stage",
+            ))
+        if problems:
+            raise InputError(problems)
+        return pos[codes] if len(pos) else np.empty(0, dtype=np.int64)
+
+
+def load_stages(path: str | None = None) -> StageModel:
+    """Read the stage model (default: ``templates/stages.yaml``)."""
+    return load_config(StageModel, path, default="stages.yaml")
+
+
+def _num(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column], errors="coerce").astype("float64")
+
+
+def _after(dates: pd.Series, day: date) -> np.ndarray:
+    """Which ``dates`` fall after ``day`` (a missing date does not)."""
+    return (pd.to_datetime(dates) > pd.Timestamp(day)).to_numpy(bool)
+
+
+def _deal_months(deals: pd.DataFrame) -> np.ndarray:
+    """Month number of each deal: when it was created, else the start of its period, else -1."""
+    months = np.full(len(deals), -1, dtype=np.int64)
+    created = deals["created"].notna().to_numpy()
+    if created.any():
+        months[created] = month_of_dates(deals["created"][created])
+    rest = ~created & deals["period"].notna().to_numpy()
+    if rest.any():
+        months[rest] = bounds(deals["period"][rest], what="deals")[0]
+    return months
+
+
+def _prepare(t: Tables, model: StageModel, period: str | None,
+             as_of: date | None) -> pd.DataFrame:
+    """One row per deal of the selection: ``reached`` (stage position), ``status`` (open, won,
+    lost), ``manager``, ``budget`` (planned, else refined, else actual) and ``value_won``."""
+    deals = t.deals
+    if period is not None and not deals.empty:
+        ps, pe = span(period)
+        m = _deal_months(deals)
+        deals = deals[(m >= ps) & (m <= pe)]
+    if as_of is not None and not deals.empty:
+        deals = deals[~_after(deals["created"], as_of)]
+    cols = ["account_id", "id", "manager", "reached", "status", "outcome", "refusal_reason",
+            "budget", "value_won"]
+    if deals.empty:
+        return pd.DataFrame(columns=cols)
+    outcome = deals["outcome"].astype(object)
+    bad = ~outcome.isin(list(OUTCOMES))
+    if bad.any():
+        first = deals[bad.to_numpy()].iloc[0]
+        raise InputError([ValidationProblem(
+            record=f"{int(bad.sum())} deals (e.g. deal {first['id']} of account "
+                   f"{first['account_id']})", field="outcome",
+            message=f"unknown outcome {first['outcome']!r}; valid outcomes: "
+                    f"{', '.join(OUTCOMES)}")])
+    status = outcome.map(OUTCOMES).to_numpy(object)
+    if as_of is not None:
+        status = np.where(_after(deals["closed_on"], as_of), "open", status)
+    reached = model.positions(deals["stage"], deals, what="deals")
+    hist = t.deal_history
+    if not hist.empty:
+        keys = pd.MultiIndex.from_arrays([deals["account_id"].to_numpy(object),
+                                          deals["id"].to_numpy(object)])
+        if as_of is not None:  # the state on that date: only the history up to it counts
+            has_any = keys.isin(pd.MultiIndex.from_arrays(
+                [hist["account_id"].to_numpy(object), hist["deal_id"].to_numpy(object)]))
+            hist = hist[~_after(hist["on"], as_of)]
+        hpos = model.positions(hist["stage"], hist, what="deal history entries")
+        top = (pd.DataFrame({"account_id": hist["account_id"].to_numpy(object),
+                             "id": hist["deal_id"].to_numpy(object), "h": hpos})
+               .groupby(["account_id", "id"])["h"].max())
+        h = top.reindex(keys).to_numpy(dtype=np.float64)
+        has = ~np.isnan(h)
+        h = np.nan_to_num(h, nan=0.0).astype(np.int64)
+        if as_of is None:
+            reached = np.where(has, np.maximum(reached, h), reached)
+        else:
+            reached = np.where(has, h, np.where(has_any, 0, reached))
+    won = status == "won"
+    if model.won_stage is not None:
+        reached = np.where(won, np.maximum(reached, model.position(model.won_stage)), reached)
+    budget = _num(deals, "planned_budget").fillna(_num(deals, "refined_budget")).fillna(
+        _num(deals, "actual_budget")).fillna(0.0)
+    value = _num(deals, "actual_budget").fillna(_num(deals, "refined_budget")).fillna(
+        _num(deals, "planned_budget")).fillna(0.0)
+    manager = deals["manager"].astype(object)
+    return pd.DataFrame({
+        "account_id": deals["account_id"].to_numpy(object),
+        "id": deals["id"].to_numpy(object),
+        "manager": manager.where(manager.notna(), UNASSIGNED).to_numpy(object),
+        "reached": reached,
+        "status": status,
+        "outcome": outcome.to_numpy(object),
+        "refusal_reason": deals["refusal_reason"].to_numpy(object),
+        "budget": budget.to_numpy(),
+        "value_won": np.where(won, value.to_numpy(), 0.0),
+    })
+
+
+def _grouped(prep: pd.DataFrame, by: list[str], n: int
+             ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Groups and, per group and stage position, the counts of deals whose furthest stage it
+    is: ``total``, ``open``, ``won``, ``lost`` and the ``budget`` reaching it."""
+    if by:
+        grouped = prep.groupby(by, sort=True)
+        codes = grouped.ngroup().to_numpy()
+        groups = grouped.size().reset_index()[by]
+    else:
+        codes = np.zeros(len(prep), dtype=np.int64)
+        groups = pd.DataFrame(index=[0])
+    size = len(groups) * n
+    flat = codes * n + prep["reached"].to_numpy(np.int64)
+    status = prep["status"].to_numpy(object)
+
+    def count(mask: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
+        idx = flat if mask is None else flat[mask]
+        w = weights if mask is None or weights is None else weights[mask]
+        return np.bincount(idx, weights=w, minlength=size).reshape(len(groups), n)
+
+    arrays = {"total": count(), "open": count(status == "open"), "won": count(status == "won"),
+              "lost": count(status == "lost"),
+              "budget": count(weights=prep["budget"].to_numpy(np.float64))}
+    return groups.reset_index(drop=True), arrays
+
+
+def _reverse_cumsum(a: np.ndarray) -> np.ndarray:
+    return np.flip(np.cumsum(np.flip(a, axis=1), axis=1), axis=1)
+
+
+def _frames(prep: pd.DataFrame, model: StageModel, by: list[str]
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n = len(model.stages)
+    groups, a = _grouped(prep, by, n)
+    reached = _reverse_cumsum(a["total"])
+    value = _reverse_cumsum(a["budget"])
+    g = len(groups)
+    first = reached[:, :1]
+    stages = pd.DataFrame({
+        **{c: np.repeat(groups[c].to_numpy(object), n) for c in by},
+        "number": np.tile(np.arange(1, n + 1), g),
+        "stage": np.tile(np.array(model.ids, dtype=object), g),
+        "label": np.tile(np.array(model.labels, dtype=object), g),
+        "reached": reached.ravel().astype(np.int64),
+        "open": a["open"].ravel().astype(np.int64),
+        "won": a["won"].ravel().astype(np.int64),
+        "lost": a["lost"].ravel().astype(np.int64),
+        "share_of_first": np.divide(reached, first, out=np.full(reached.shape, np.nan),
+                                    where=first > 0).ravel(),
+        "value_reached": value.ravel(),
+    })
+    entered, advanced = reached[:, :-1], reached[:, 1:]
+    open_, lost, won = a["open"][:, :-1], a["lost"][:, :-1], a["won"][:, :-1]
+    decided = entered - open_
+    m = n - 1
+
+    def ratio(num: np.ndarray) -> np.ndarray:
+        return np.divide(num, decided, out=np.full(num.shape, np.nan), where=decided > 0).ravel()
+
+    transitions = pd.DataFrame({
+        **{c: np.repeat(groups[c].to_numpy(object), m) for c in by},
+        "number": np.tile(np.arange(1, n), g),
+        "from_stage": np.tile(np.array(model.ids[:-1], dtype=object), g),
+        "to_stage": np.tile(np.array(model.ids[1:], dtype=object), g),
+        "entered": entered.ravel().astype(np.int64),
+        "advanced": advanced.ravel().astype(np.int64),
+        "open": open_.ravel().astype(np.int64),
+        "lost": lost.ravel().astype(np.int64),
+        "stopped": won.ravel().astype(np.int64),
+        "decided": decided.ravel().astype(np.int64),
+        "conversion": ratio(advanced),
+        "lost_share": ratio(lost),
+    })
+    return stages, transitions
+
+
+def weakest_link(transitions: pd.DataFrame) -> pd.Series | None:
+    """The transition with the largest share lost (ties: more deals lost, then the earlier
+    one); ``None`` if no deal has been lost yet."""
+    cand = transitions[transitions["lost"] > 0]
+    if cand.empty:
+        return None
+    order = cand.sort_values(["lost_share", "lost", "number"], ascending=[False, False, True])
+    return order.iloc[0]
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Stage counts and transitions of a selection of deals.
+
+    ``stages``: ``number``, ``stage``, ``label``, ``reached``, ``open`` / ``won`` / ``lost``
+    (deals whose furthest stage it is), ``share_of_first`` and ``value_reached`` (budget of the
+    deals that reached it). ``transitions``: see the module notes. ``totals``: one row of
+    :func:`conversion`.
+    """
+
+    stages: pd.DataFrame
+    transitions: pd.DataFrame
+    totals: pd.DataFrame
+    model: StageModel
+
+    @property
+    def weakest(self) -> pd.Series | None:
+        """The weakest link (:func:`weakest_link`)."""
+        return weakest_link(self.transitions)
+
+
+def funnel(t: Tables, *, stages: StageModel | None = None, period: str | None = None,
+           as_of: date | None = None) -> Funnel:
+    """The funnel of the deals in ``t``.
+
+    ``period`` keeps the deals created in it (or, without a creation date, planned for it);
+    ``as_of`` shows the funnel as it stood on that date (later deals, outcomes and history
+    entries are ignored).
+
+    Examples
+    --------
+    >>> from kam.model import Account, Deal, Dossier, tables
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"), deals=[
+    ...     Deal(id="D1", title="Pumps", stage="lead", outcome="refused", refusal_reason="no need"),
+    ...     Deal(id="D2", title="Valves", stage="potential", outcome="refused",
+    ...          refusal_reason="high price"),
+    ...     Deal(id="D3", title="Seals", stage="sale", outcome="won")])
+    >>> f = funnel(tables([d]))
+    >>> f.stages[["stage", "reached"]].head(4).to_dict("list")
+    {'stage': ['lead', 'potential', 'sale', 'buyer'], 'reached': [3, 2, 1, 1]}
+    >>> w = f.weakest
+    >>> w["from_stage"], w["to_stage"], float(w["lost_share"])
+    ('potential', 'sale', 0.5)
+    """
+    model = stages if stages is not None else load_stages()
+    prep = _prepare(t, model, period, as_of)
+    st, tr = _frames(prep, model, [])
+    return Funnel(st, tr, _conversion(prep, []), model)
+
+
+def _conversion(prep: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    status = prep["status"]
+    frame = prep.assign(worked=1, open=(status == "open").astype(int),
+                        won=(status == "won").astype(int), lost=(status == "lost").astype(int),
+                        budget_worked=prep["budget"])
+    cols = ["worked", "open", "won", "lost", "budget_worked", "value_won"]
+    if by:
+        out = frame.groupby(by, sort=True)[cols].sum().reset_index()
+    else:
+        out = frame[cols].sum().to_frame().T.astype({c: "float64" for c in cols})
+    out[["worked", "open", "won", "lost"]] = out[["worked", "open", "won", "lost"]].astype("int64")
+    out["conversion"] = out["won"] / out["worked"].where(out["worked"] > 0)
+    out["win_rate"] = out["won"] / (out["won"] + out["lost"]).where(out["won"] + out["lost"] > 0)
+    out["financial_conversion"] = out["value_won"] / out["budget_worked"].where(
+        out["budget_worked"] > 0)
+    return out
+
+
+def conversion(t: Tables, *, by: str | Sequence[str] | None = None,
+               stages: StageModel | None = None, period: str | None = None,
+               as_of: date | None = None) -> pd.DataFrame:
+    """Quantitative and financial conversion, overall or per ``by`` (e.g. ``"manager"``).
+
+    Columns: ``worked`` (deals), ``open``, ``won``, ``lost``, ``budget_worked`` (planned budgets
+    of the deals worked), ``value_won`` (actual value of the won deals), ``conversion`` (won /
+    worked), ``win_rate`` (won / closed) and ``financial_conversion`` (value won / budget
+    worked). A manager with a low count conversion can bring more money (``value_won``) than one
+    with a high one: compare both.
+    """
+    model = stages if stages is not None else load_stages()
+    keys = [by] if isinstance(by, str) else list(by or [])
+    return _conversion(_prepare(t, model, period, as_of), keys)
+
+
+def manager_stage_conversion(t: Tables, *, threshold: float = 0.05,
+                             stages: StageModel | None = None, period: str | None = None,
+                             as_of: date | None = None) -> pd.DataFrame:
+    """Cross statistics: each manager's conversion per transition against the team's.
+
+    Returns the transitions (see the module notes) per ``manager`` plus ``team_conversion``,
+    ``gap`` (manager - team), ``behind`` (gap below ``-threshold``) and ``lagging`` (the
+    transition where the manager falls furthest behind the team, if behind at all).
+    """
+    model = stages if stages is not None else load_stages()
+    prep = _prepare(t, model, period, as_of)
+    _, team = _frames(prep, model, [])
+    _, per = _frames(prep, model, ["manager"])
+    out = per.merge(team[["number", "conversion"]].rename(
+        columns={"conversion": "team_conversion"}), on="number", how="left")
+    out["gap"] = out["conversion"] - out["team_conversion"]
+    out["behind"] = (out["gap"] < -threshold).fillna(False).astype(bool)
+    worst = out[out["behind"]].sort_values(["manager", "gap", "number"]).drop_duplicates("manager")
+    out["lagging"] = out.index.isin(worst.index)
+    return out
+
+
+def loss_reasons(t: Tables, *, stages: StageModel | None = None, period: str | None = None,
+                 as_of: date | None = None) -> pd.DataFrame:
+    """Lost deals per stage (where they were lost) and refusal reason.
+
+    Columns: ``number``, ``stage``, ``reason``, ``lost``, ``share_of_stage`` (of that stage's
+    losses) and ``share_of_all``. A declined deal without a reason shows as
+    ``(declined by us)``, a refusal without one as ``(no reason given)``.
+    """
+    model = stages if stages is not None else load_stages()
+    prep = _prepare(t, model, period, as_of)
+    cols = ["number", "stage", "reason", "lost", "share_of_stage", "share_of_all"]
+    lost = prep[prep["status"] == "lost"]
+    if lost.empty:
+        return pd.DataFrame(columns=cols)
+    reason = lost["refusal_reason"].astype(object)
+    fallback = np.where(lost["outcome"] == "declined", "(declined by us)", "(no reason given)")
+    lost = lost.assign(reason=reason.where(reason.notna(), fallback),
+                       number=lost["reached"] + 1)
+    out = lost.groupby(["number", "reason"], sort=True).size().rename("lost").reset_index()
+    out["stage"] = np.asarray(model.ids, dtype=object)[out["number"].to_numpy() - 1]
+    out["share_of_stage"] = out["lost"] / out.groupby("number")["lost"].transform("sum")
+    out["share_of_all"] = out["lost"] / out["lost"].sum()
+    return out.sort_values(["number", "lost", "reason"], ascending=[True, False, True],
+                           ignore_index=True)[cols]
+
+
+def time_in_stage(t: Tables, *, as_of: date | None = None, stages: StageModel | None = None,
+                  per_deal: bool = False) -> pd.DataFrame:
+    """Days deals spent in each stage, from their history (:attr:`~kam.model.Deal.history`).
+
+    A stay ends when the next stage is entered, or when the deal closed; an open deal's current
+    stay runs until ``as_of`` (and is left out without it). Deals without a history are not
+    counted. Returns per stage ``deals``, ``mean_days``, ``median_days``, ``max_days`` and
+    ``still_open`` -- or, with ``per_deal=True``, one row per stay.
+    """
+    model = stages if stages is not None else load_stages()
+    cols = ["number", "stage", "deals", "mean_days", "median_days", "max_days", "still_open"]
+    hist = t.deal_history
+    if as_of is not None and not hist.empty:
+        hist = hist[~_after(hist["on"], as_of)]
+    if hist.empty:
+        return pd.DataFrame(columns=["account_id", "deal_id", "stage", "start", "end", "days",
+                                     "open"] if per_deal else cols)
+    pos = model.positions(hist["stage"], hist, what="deal history entries")
+    h = pd.DataFrame({"account_id": hist["account_id"].to_numpy(object),
+                      "deal_id": hist["deal_id"].to_numpy(object), "pos": pos,
+                      "start": pd.to_datetime(hist["on"]).to_numpy()})
+    h = h.sort_values(["account_id", "deal_id", "start"], kind="stable", ignore_index=True)
+    same = (h["account_id"].eq(h["account_id"].shift(-1))
+            & h["deal_id"].eq(h["deal_id"].shift(-1))).to_numpy()
+    nxt = h["start"].shift(-1).to_numpy()
+    d = t.deals
+    closed = pd.Series(pd.to_datetime(d["closed_on"]).to_numpy(),
+                       index=pd.MultiIndex.from_arrays([d["account_id"].to_numpy(object),
+                                                        d["id"].to_numpy(object)]))
+    if as_of is not None:
+        closed = closed.where(closed <= pd.Timestamp(as_of))
+    keys = pd.MultiIndex.from_arrays([h["account_id"].to_numpy(object),
+                                      h["deal_id"].to_numpy(object)])
+    close = closed[~closed.index.duplicated()].reindex(keys).to_numpy()
+    last_end = np.where(pd.isna(close), np.datetime64(as_of) if as_of else np.datetime64("NaT"),
+                        close)
+    h["end"] = np.where(same, nxt, last_end)
+    h["open"] = ~same & pd.isna(close)
+    h = h[h["end"].notna()]
+    h["days"] = (h["end"] - h["start"]).dt.days
+    h["stage"] = np.asarray(model.ids, dtype=object)[h["pos"].to_numpy()]
+    if per_deal:
+        return h[["account_id", "deal_id", "stage", "start", "end", "days", "open"]].reset_index(
+            drop=True)
+    out = h.groupby("pos").agg(deals=("days", "size"), mean_days=("days", "mean"),
+                               median_days=("days", "median"), max_days=("days", "max"),
+                               still_open=("open", "sum")).reset_index()
+    out["number"] = out["pos"] + 1
+    out["stage"] = np.asarray(model.ids, dtype=object)[out["pos"].to_numpy()]
+    return out[cols]
