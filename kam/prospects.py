@@ -303,6 +303,8 @@ def prospect_score(
     cfg = config or load_scoring_config()
     given = dict(assessments or {})
     problems = _assessment_problems(given, cfg, dossier.id)
+    if problems:
+        raise InputError(problems)
     ctx = _Context(dossier, cfg.settings, today, opportunity_config or load_opportunity_config(),
                    team)
     total_weight = math.fsum(f.weight for f in cfg.factors.values())
