@@ -450,7 +450,8 @@ def time_in_stage(t: Tables, *, as_of: date | None = None, stages: StageModel | 
     """Days deals spent in each stage, from their history (:attr:`~kam.model.Deal.history`).
 
     A stay ends when the next stage is entered, or when the deal closed; an open deal's current
-    stay runs until ``as_of`` (and is left out without it). Deals without a history are not
+    stay runs until ``as_of`` (and is left out without it); the stage a deal entered on the day
+    it closed is where it ended, not a stay. Deals without a history are not
     counted. Returns per stage ``deals``, ``mean_days``, ``median_days``, ``max_days`` and
     ``still_open`` -- or, with ``per_deal=True``, one row per stay.
     """
@@ -483,7 +484,9 @@ def time_in_stage(t: Tables, *, as_of: date | None = None, stages: StageModel | 
                         close)
     h["end"] = np.where(same, nxt, last_end)
     h["open"] = ~same & pd.isna(close)
-    h = h[h["end"].notna()]
+    # a stage entered on the day the deal closed (e.g. "buyer" when won) is where it ended, not
+    # a stay; a stay without an end (open deal, no as_of) cannot be measured
+    h = h[h["end"].notna() & ~(h["start"] >= close)]
     h["days"] = (h["end"] - h["start"]).dt.days
     h["stage"] = np.asarray(model.ids, dtype=object)[h["pos"].to_numpy()]
     if per_deal:
