@@ -10,7 +10,9 @@ with owners and dates, and KPIs with target vs actual. The rules used here:
   ``achieved = (current − baseline) / (target − baseline)``, lags the share of time elapsed,
   ``expected = (today − start) / (due − start)`` clipped to 0..1, by more than
   ``objective_tolerance``; after its due date an objective that has not reached its target is
-  **missed**. Without a start date only the due date counts (expected is 0 before it, 1 on it).
+  **missed**. Without a start date the objective starts with the plan period (a period written
+  ``2026``, ``2026-Q1`` or ``2026-03``); failing that, only the due date counts (expected is 0
+  before it, 1 on it).
 * a **KPI** is green when the actual meets the target in its direction (``higher_is_better``),
   amber when it falls short by at most ``kpi_tolerance × |target|``, red beyond that, and
   ``no data`` without an actual.
@@ -31,9 +33,11 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError, ValidationProblem
+from .errors import InputError, KamError, ValidationProblem
 from .health import as_day
 from .model import AccountPlan, ActionStatus, Dossier, Team
+from .opportunities import opportunity_matrix
+from .periods import start_date
 from .store.diff import diff_records
 
 __all__ = [
@@ -111,9 +115,17 @@ class PlanStatus:
         return "".join(parts)
 
 
-def _objective_row(o: Any, today: date, tol: float) -> dict[str, Any]:
-    if o.start is not None and o.due > o.start:
-        expected = min(1.0, max(0.0, (today - o.start).days / (o.due - o.start).days))
+def _period_start(period: str) -> date | None:
+    try:
+        return start_date(period)
+    except (KamError, ValueError):
+        return None
+
+
+def _objective_row(o: Any, today: date, tol: float, period_start: date | None) -> dict[str, Any]:
+    start = o.start if o.start is not None else period_start
+    if start is not None and o.due > start:
+        expected = min(1.0, max(0.0, (today - start).days / (o.due - start).days))
     else:
         expected = 1.0 if today >= o.due else 0.0
     span = o.target - o.baseline
@@ -136,7 +148,7 @@ def _objective_row(o: Any, today: date, tol: float) -> dict[str, Any]:
         status = "on track"
     return {
         "id": o.id, "title": o.title, "metric": o.metric, "baseline": o.baseline,
-        "target": o.target, "current": o.current, "start": o.start, "due": o.due,
+        "target": o.target, "current": o.current, "start": start, "due": o.due,
         "expected_share": expected, "expected_value": o.baseline + expected * span,
         "achieved_share": achieved, "status": status,
         "off_track": status in ("off track", "missed"),
@@ -183,10 +195,10 @@ def plan_status(source: Dossier | AccountPlan, today: date, *, objective_toleran
     PlanStatus
         ``actions``: id, title, owner, start, due, status, done_on, overdue, days_overdue,
         strategy, objective. ``objectives``: id, title, metric, baseline, target, current,
-        start, due, expected_share, expected_value, achieved_share, status (on track / off
-        track / missed / achieved / no data), off_track. ``kpis``: id, name, unit,
-        higher_is_better, target, actual, shortfall (> 0 = worse than target), status (green /
-        amber / red / no data), objective.
+        start (the objective's, else the plan period's), due, expected_share, expected_value,
+        achieved_share, status (on track / off track / missed / achieved / no data), off_track.
+        ``kpis``: id, name, unit, higher_is_better, target, actual, shortfall (> 0 = worse than
+        target), status (green / amber / red / no data), objective.
 
     Examples
     --------
@@ -229,7 +241,7 @@ def plan_status(source: Dossier | AccountPlan, today: date, *, objective_toleran
     return PlanStatus(
         period=plan.period, today=today,
         actions=frame(actions, _ACTION_COLUMNS).astype({"overdue": bool, "days_overdue": int}),
-        objectives=frame([_objective_row(o, today, objective_tolerance)
+        objectives=frame([_objective_row(o, today, objective_tolerance, _period_start(plan.period))
                           for o in plan.objectives], _OBJECTIVE_COLUMNS)
         .astype({"off_track": bool}),
         kpis=frame([_kpi_row(k, kpi_tolerance) for k in plan.kpis], _KPI_COLUMNS),
@@ -240,12 +252,15 @@ def objective_links(dossier: Dossier, zones: Mapping[str, str] | None = None) ->
     """Each objective with the needs and deals (opportunities) it serves, one row per link.
 
     Columns: ``objective_id``, ``objective``, ``kind`` (need / deal), ``ref_id``, ``ref_title``,
-    ``detail`` (need level, or deal stage and outcome) and ``zone`` (the need's opportunity
-    zone from ``zones``, a mapping need id → zone such as the opportunity matrix gives; ``None``
-    where unknown). An objective that serves nothing gets one row with ``kind`` ``None``, so a
-    gap in the plan shows.
+    ``detail`` (need level, or deal stage and outcome) and ``zone`` (the need's zone in the
+    opportunity matrix, :func:`kam.opportunities.opportunity_matrix`; ``None`` for a need not
+    yet scored). ``zones`` (need id → zone) replaces the matrix, e.g. one built with your own
+    opportunity configuration. An objective that serves nothing gets one row with ``kind``
+    ``None``, so a gap in the plan shows.
     """
-    zones = zones or {}
+    if zones is None:
+        matrix = opportunity_matrix(dossier, missing="skip")
+        zones = dict(zip(matrix["need"], matrix["zone"], strict=True))
     rows: list[dict[str, Any]] = []
     if dossier.plan is not None:
         for o in dossier.plan.objectives:

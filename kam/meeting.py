@@ -14,8 +14,9 @@ them (Appendix A, ``templates/objections.yaml``). The question plan:
 * **need-payoff** questions: each relevant effect we can deliver (capability at least
   ``capability_high``): "if this were achieved, what would it be worth?".
 
-A need is relevant to a person when its ``persons`` include them or its ``function`` is their
-department (case-insensitive); effects above a relevant problem are relevant too.
+A need is relevant to a person when the need map (:mod:`kam.needmap`) counts it among their
+motivation factors — its ``persons`` name them, or its ``function`` is the department of the
+(active) person; effects above a relevant problem are relevant too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 from pydantic import Field
 
@@ -34,6 +36,8 @@ from .config import load_config
 from .errors import InputError, ValidationProblem
 from .health import as_day, last_contacts
 from .model import Awareness, CommitmentStatus, Dossier, KamModel, Need, NeedLevel, Person
+from .needmap import NeedMap
+from .opportunities import load_opportunity_config
 
 __all__ = [
     "MeetingSheet",
@@ -65,43 +69,16 @@ def load_objections(path: str | Path | None = None) -> Objections:
 
 
 # -- need-map helpers ---------------------------------------------------------------------------
-def needs_above(dossier: Dossier, need_id: str) -> list[Need]:
-    """Every need reachable upward from ``need_id`` along ``leads_to`` (not the need itself)."""
-    by_id = {n.id: n for n in dossier.needs}
-    seen: dict[str, Need] = {}
-    stack = list(by_id[need_id].leads_to) if need_id in by_id else []
-    while stack:
-        nid = stack.pop()
-        if nid in seen or nid == need_id or nid not in by_id:
-            continue
-        seen[nid] = by_id[nid]
-        stack.extend(by_id[nid].leads_to)
-    return sorted(seen.values(), key=lambda n: (n.level.rank, n.id))
-
-
-def needs_below(dossier: Dossier, need_id: str) -> list[Need]:
-    """Every need from which ``need_id`` is reachable along ``leads_to`` (not the need itself)."""
-    below: dict[str, list[str]] = {}
-    for n in dossier.needs:
-        for up in n.leads_to:
-            below.setdefault(up, []).append(n.id)
-    by_id = {n.id: n for n in dossier.needs}
-    seen: dict[str, Need] = {}
-    stack = list(below.get(need_id, []))
-    while stack:
-        nid = stack.pop()
-        if nid in seen or nid == need_id:
-            continue
-        seen[nid] = by_id[nid]
-        stack.extend(below.get(nid, []))
-    return sorted(seen.values(), key=lambda n: (n.level.rank, n.id))
-
-
-def person_needs(dossier: Dossier, person: Person) -> list[Need]:
-    """Needs whose ``persons`` include ``person`` or whose ``function`` is their department."""
-    dept = (person.department or "").casefold()
-    return [n for n in dossier.needs
-            if person.id in n.persons or (dept and (n.function or "").casefold() == dept)]
+def needs_by_person(dossier: Dossier) -> tuple[NeedMap, dict[str, list[str]]]:
+    """The need map of the dossier and, per client person, the ids of the needs that concern
+    them (as :meth:`kam.needmap.NeedMap.motivation_factors` ``by="person"`` finds them: the need
+    names the person, or belongs to the department of an active person)."""
+    nm = NeedMap.from_dossier(dossier)
+    factors = nm.motivation_factors(by="person")
+    out: dict[str, list[str]] = {}
+    for pid, nid in zip(factors.get("person", []), factors.get("need", []), strict=True):
+        out.setdefault(str(pid), []).append(str(nid))
+    return nm, out
 
 
 def md_escape(text: object) -> str:
@@ -190,7 +167,7 @@ _PROBLEM_Q = {
 
 
 def meeting_sheet(dossier: Dossier, persons: str | Sequence[str], today: date, *,
-                  capability_high: float = 3.0,
+                  capability_high: float | None = None,
                   objections: Objections | str | Path | None = None) -> MeetingSheet:
     """Prepare a meeting with one or more persons of an account.
 
@@ -202,9 +179,10 @@ def meeting_sheet(dossier: Dossier, persons: str | Sequence[str], today: date, *
         :class:`~kam.errors.InputError` listing the valid ids.
     today : date
         The day of the preparation (for days since contact and overdue commitments).
-    capability_high : float
-        The capability (on the scale of the need map) from which we can deliver an effect,
-        which makes it the subject of a need-payoff question.
+    capability_high : float, optional
+        The capability from which we can deliver an effect, which makes it the subject of a
+        need-payoff question; default: the capability threshold of the opportunity matrix
+        (``templates/opportunities.yaml``).
     objections : Objections, path or None
         The brush-off table; default ``templates/objections.yaml``.
 
@@ -213,7 +191,9 @@ def meeting_sheet(dossier: Dossier, persons: str | Sequence[str], today: date, *
     MeetingSheet
         ``attendees`` (id, name, position, department, roles, influence, attitude, active,
         last_contact, days_since_contact), ``motivations`` (person_id, person, motivation,
-        source, need_id, level, factor), ``questions`` (kind, question, need_id, ask),
+        source (dossier / need map), need_id, level, factor, detail: the cause of a problem,
+        the evaluation of a criterion, the goal of an effect), ``questions`` (kind, question,
+        need_id, ask),
         ``commitments`` (id, description, to, due, overdue, days_overdue, owner),
         ``objections`` (says, means, answer).
 
@@ -259,11 +239,12 @@ def meeting_sheet(dossier: Dossier, persons: str | Sequence[str], today: date, *
             "days_since_contact": (today - last).days if last else None})
 
     # relevant needs, with who they concern
+    nm, of_person = needs_by_person(dossier)
+    by_id = {n.id: n for n in dossier.needs}
     concern: dict[str, list[Person]] = {}
     for p in attendees:
-        for n in person_needs(dossier, p):
-            concern.setdefault(n.id, []).append(p)
-    by_id = {n.id: n for n in dossier.needs}
+        for nid in of_person.get(p.id, []):
+            concern.setdefault(nid, []).append(p)
 
     mot_rows: list[dict[str, Any]] = []
     for p in attendees:
@@ -272,13 +253,19 @@ def meeting_sheet(dossier: Dossier, persons: str | Sequence[str], today: date, *
             if text:
                 mot_rows.append({"person_id": p.id, "person": p.name, "motivation": kind,
                                  "source": "dossier", "need_id": None, "level": None,
-                                 "factor": text})
-        for n in sorted(person_needs(dossier, p), key=lambda n: (-n.level.rank, n.id)):
+                                 "factor": text, "detail": None})
+        mine = [by_id[i] for i in of_person.get(p.id, [])]
+        for n in sorted(mine, key=lambda n: (-n.level.rank, n.id)):
+            detail = {NeedLevel.PROBLEM: n.cause, NeedLevel.CRITERION: n.evaluation,
+                      NeedLevel.EFFECT: n.goal}[n.level]
             mot_rows.append({"person_id": p.id, "person": p.name,
                              "motivation": n.motivation.value, "source": "need map",
-                             "need_id": n.id, "level": n.level.value, "factor": n.title})
+                             "need_id": n.id, "level": n.level.value, "factor": n.title,
+                             "detail": detail})
 
-    questions = _question_plan(dossier, attendees, concern, by_id, capability_high)
+    if capability_high is None:
+        capability_high = load_opportunity_config().capability.threshold
+    questions = _question_plan(dossier, nm, attendees, concern, by_id, capability_high)
 
     names = {p.id: p.name for p in dossier.persons}
     com_rows = []
@@ -302,7 +289,7 @@ def meeting_sheet(dossier: Dossier, persons: str | Sequence[str], today: date, *
         attendees=frame(att_rows, ["id", "name", "position", "department", "roles", "influence",
                                    "attitude", "active", "last_contact", "days_since_contact"]),
         motivations=frame(mot_rows, ["person_id", "person", "motivation", "source", "need_id",
-                                     "level", "factor"]),
+                                     "level", "factor", "detail"]),
         questions=frame(questions, ["kind", "question", "need_id", "ask"]),
         commitments=frame(com_rows, ["id", "description", "to", "due", "overdue",
                                      "days_overdue", "owner"]),
@@ -310,7 +297,8 @@ def meeting_sheet(dossier: Dossier, persons: str | Sequence[str], today: date, *
     )
 
 
-def _question_plan(dossier: Dossier, attendees: list[Person], concern: dict[str, list[Person]],
+def _question_plan(dossier: Dossier, nm: NeedMap, attendees: list[Person],
+                   concern: dict[str, list[Person]],
                    by_id: dict[str, Need], capability_high: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     concern = dict(concern)
@@ -366,11 +354,12 @@ def _question_plan(dossier: Dossier, attendees: list[Person], concern: dict[str,
             title=n.title, function=n.function or "your department"), n.id, concern[n.id])
     effects: dict[str, Need] = {n.id: n for n in relevant if n.level is NeedLevel.EFFECT}
     for n in problems:
-        for e in needs_above(dossier, n.id):
-            if e.level is not NeedLevel.EFFECT:
-                continue
+        above = sorted((by_id[i] for i in nx.descendants(nm.graph, n.id) if i in by_id
+                        and by_id[i].level is NeedLevel.EFFECT), key=lambda e: e.id)
+        for e in above:
             effects.setdefault(e.id, e)
-            concern.setdefault(e.id, concern[n.id])
+            merged = concern.get(e.id, [])
+            concern[e.id] = merged + [p for p in concern[n.id] if p not in merged]
             goal = f" and for the goal '{e.goal}'" if e.goal else ""
             ask("implication", f"If '{n.title}' stays as it is, what does it mean for "
                 f"'{e.title}'{goal}?", e.id, concern[n.id])

@@ -19,13 +19,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import networkx as nx
 import pandas as pd
 from pydantic import Field, model_validator
 
 from .config import load_config
 from .errors import InputError, ValidationProblem
+from .funnel import StageModel, load_stages
 from .health import as_day, last_contacts
-from .meeting import needs_above, needs_below, person_needs
+from .meeting import needs_by_person
 from .model import (
     Awareness,
     BuyingRole,
@@ -34,11 +36,14 @@ from .model import (
     DecisionStage,
     Dossier,
     KamModel,
+    Motivation,
     Need,
     NeedLevel,
     Person,
     RelationshipStage,
 )
+from .needmap import NeedMap
+from .opportunities import load_opportunity_config
 
 __all__ = [
     "DecisionPlay",
@@ -114,10 +119,10 @@ class Playbook(KamModel):
     """Stage models and playbooks (``templates/playbook.yaml``)."""
 
     contact_window_days: int = Field(180, gt=0)
-    capability_high: float = Field(3, ge=0)
+    capability_high: float | None = Field(
+        None, ge=0, description="Default: the capability threshold of the opportunity matrix.")
     high_influence: float = Field(0.6, ge=0, le=1)
     stale_days: int = Field(60, gt=0)
-    deal_stages: list[str] = Field(min_length=1)
     deal_stage_to_decision: dict[str, DecisionStage] = Field(default_factory=dict)
     relationship_stages: list[RelationshipStagePattern]
     decision_stages: list[DecisionPlay]
@@ -134,10 +139,6 @@ class Playbook(KamModel):
                 raise ValueError(f"{what}: " + "; ".join(
                     ([f"stage(s) listed twice: {', '.join(dup)}"] if dup else [])
                     + ([f"missing stage(s): {', '.join(missing)}"] if missing else [])))
-        unknown = [s for s in self.deal_stage_to_decision if s not in self.deal_stages]
-        if unknown:
-            raise ValueError(f"deal_stage_to_decision names unknown deal stage(s) "
-                             f"{', '.join(unknown)}; deal_stages: {', '.join(self.deal_stages)}")
         return self
 
     def decision(self, stage: DecisionStage | str) -> DecisionPlay:
@@ -173,23 +174,39 @@ def _book(playbook: Playbook | str | Path | None) -> Playbook:
 
 
 # -- stage checks ------------------------------------------------------------------------------
-def stage_problems(dossier: Dossier, playbook: Playbook | str | Path | None = None
+def _stage_model(stages: StageModel | str | Path | None) -> StageModel:
+    return stages if isinstance(stages, StageModel) else load_stages(
+        None if stages is None else str(stages))
+
+
+def _canonical(model: StageModel, name: str) -> str | None:
+    """The stage id of a deal stage name (an id or an alias), ``None`` if unknown."""
+    try:
+        return model.ids[model.position(name)]
+    except ValueError:
+        return None
+
+
+def stage_problems(dossier: Dossier, stages: StageModel | str | Path | None = None
                    ) -> list[ValidationProblem]:
-    """Deal stages (current and in the history) that the stage model does not know."""
-    book = _book(playbook)
-    valid = ", ".join(book.deal_stages)
+    """Deal stages (current and in the history) that the sales stage model (``stages``, default
+    ``templates/stages.yaml``, aliases allowed) does not know."""
+    model = _stage_model(stages)
+    valid = ", ".join(model.ids)
+    aliases = ", ".join(f"{a} -> {t}" for a, t in model.aliases.items()) or "none"
     out = []
     for i, d in enumerate(dossier.deals):
         rec = f"account {dossier.account.id} / deals[{i}] ({d.id})"
         for field, stage in [("stage", d.stage),
                              *((f"history[{j}].stage", h.stage) for j, h in enumerate(d.history))]:
-            if stage not in book.deal_stages:
-                out.append(ValidationProblem(rec, field,
-                                             f"unknown deal stage {stage!r}; valid: {valid}"))
+            if _canonical(model, stage) is None:
+                out.append(ValidationProblem(
+                    rec, field,
+                    f"unknown deal stage {stage!r}; valid: {valid} (aliases: {aliases})"))
     return out
 
 
-def check_stages(dossier: Dossier, playbook: Playbook | str | Path | None = None) -> None:
+def check_stages(dossier: Dossier, stages: StageModel | str | Path | None = None) -> None:
     """Raise :class:`~kam.errors.InputError` for every unknown deal stage.
 
     (The relationship and decision stages of an account are checked when the dossier is built:
@@ -200,12 +217,12 @@ def check_stages(dossier: Dossier, playbook: Playbook | str | Path | None = None
     >>> from kam.model import Account, Deal, Dossier
     >>> d = Dossier(account=Account(id="ACME", name="Acme"),
     ...             deals=[Deal(id="D1", title="Pumps", stage="negotiation")])
-    >>> check_stages(d)
+    >>> check_stages(d)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    kam.errors.InputError: account ACME / deals[0] (D1), field 'stage': unknown deal stage 'negotiation'; valid: lead, potential, sale, buyer, repeat
+    kam.errors.InputError: account ACME / deals[0] (D1), field 'stage': unknown deal stage 'negotiation'; valid: lead, potential, sale, buyer, repeat (aliases: ...)
     """  # noqa: E501
-    problems = stage_problems(dossier, playbook)
+    problems = stage_problems(dossier, stages)
     if problems:
         raise InputError(problems)
 
@@ -303,88 +320,117 @@ def relationship_fit(dossier: Dossier, today: date,
 
 # -- deals -------------------------------------------------------------------------------------
 def deal_decision_stage(dossier: Dossier, deal: Deal,
-                        playbook: Playbook | str | Path | None = None) -> DecisionStage:
-    """The decision stage of a deal: the account's, or else the one mapped from the deal stage."""
+                        playbook: Playbook | str | Path | None = None,
+                        stages: StageModel | str | Path | None = None) -> DecisionStage:
+    """The decision stage of a deal: the account's, or else the one ``deal_stage_to_decision``
+    maps the deal's stage to (deal stages and aliases of the sales stage model ``stages``)."""
     if dossier.account.decision_stage is not None:
         return dossier.account.decision_stage
-    book = _book(playbook)
-    if deal.stage not in book.deal_stage_to_decision:
+    book, model = _book(playbook), _stage_model(stages)
+    mapping = {_canonical(model, k) or k: v for k, v in book.deal_stage_to_decision.items()}
+    stage = _canonical(model, deal.stage) or deal.stage
+    if stage not in mapping:
         raise InputError([ValidationProblem(
             f"account {dossier.account.id} / deal {deal.id}", "stage",
             f"deal stage {deal.stage!r} has no decision stage and the account records none; "
-            f"set account.decision_stage or map it in deal_stage_to_decision (mapped: "
-            f"{', '.join(book.deal_stage_to_decision) or 'none'})")])
-    return book.deal_stage_to_decision[deal.stage]
+            f"set account.decision_stage or map the stage in deal_stage_to_decision of the "
+            f"playbook (mapped: {', '.join(book.deal_stage_to_decision) or 'none'})")])
+    return mapping[stage]
 
 
-def _chain(dossier: Dossier, deal: Deal) -> list[Need]:
-    """The needs of a deal: its need with everything above and below it, or all needs."""
-    if deal.need is None:
-        return list(dossier.needs)
-    root = dossier.need(deal.need)
-    return [root, *needs_below(dossier, root.id), *needs_above(dossier, root.id)]
+@dataclass(frozen=True)
+class _Context:
+    """What every action of one dossier needs, computed once."""
+
+    dossier: Dossier
+    book: Playbook
+    needmap: NeedMap
+    of_person: dict[str, list[str]]
+    contacts: dict[str, date]
+    recent: date
+    capability_high: float
+
+    @classmethod
+    def of(cls, dossier: Dossier, book: Playbook, today: date) -> _Context:
+        nm, of_person = needs_by_person(dossier)
+        cap = book.capability_high
+        if cap is None:
+            cap = load_opportunity_config().capability.threshold
+        return cls(dossier, book, nm, of_person, last_contacts(dossier, today),
+                   today - timedelta(days=book.contact_window_days), cap)
+
+    def chain(self, deal: Deal) -> list[Need]:
+        """The needs of a deal: its need with everything above and below it, or all needs."""
+        d = self.dossier
+        if deal.need is None:
+            return list(d.needs)
+        g = self.needmap.graph
+        ids = {deal.need} | nx.ancestors(g, deal.need) | nx.descendants(g, deal.need)
+        return [n for n in d.needs if n.id in ids]
+
+    def factors(self, p: Person) -> str:
+        """The business motivation factors of a person: effects of the need map that concern
+        them, else their recorded business motivation."""
+        by_id = {n.id: n for n in self.dossier.needs}
+        effects = [by_id[i].title for i in self.of_person.get(p.id, [])
+                   if by_id[i].level is NeedLevel.EFFECT
+                   and by_id[i].motivation is Motivation.BUSINESS]
+        found = effects or ([p.business_motivation] if p.business_motivation else [])
+        return "; ".join(found) or "motivation unknown - ask first"
 
 
-def _factors(dossier: Dossier, p: Person) -> str:
-    effects = [n.title for n in person_needs(dossier, p)
-               if n.level is NeedLevel.EFFECT and n.motivation.value == "business"]
-    found = effects or ([p.business_motivation] if p.business_motivation else [])
-    return "; ".join(found) or "motivation unknown - ask first"
-
-
-def _targets(dossier: Dossier, deal: Deal, for_each: str, book: Playbook,
-             today: date) -> list[tuple[str, dict[str, Any]]]:
+def _targets(ctx: _Context, deal: Deal, for_each: str) -> list[tuple[str, dict[str, Any]]]:
     """(subject id, text fields) for each thing an action of ``for_each`` applies to."""
-    active = [p for p in dossier.persons if p.active]
-    contacts = last_contacts(dossier, today)
-    recent = today - timedelta(days=book.contact_window_days)
-    chain = _chain(dossier, deal)
-    roles = lambda p: ", ".join(r.value for r in p.roles) or "no role"  # noqa: E731
+    d = ctx.dossier
+    active = [p for p in d.persons if p.active]
     if for_each == "deal":
         return [(deal.id, {})]
     if for_each == "problem":
         return [(n.id, {"title": n.title, "function": n.function or "the client",
                         "awareness": n.awareness.value if n.awareness else "awareness unknown",
                         "cause": n.cause or "cause unknown"})
-                for n in chain if n.level is NeedLevel.PROBLEM
+                for n in ctx.chain(deal) if n.level is NeedLevel.PROBLEM
                 and n.awareness is not Awareness.SOLVING]
-    if for_each in ("criterion", "effect"):
-        level = NeedLevel.CRITERION if for_each == "criterion" else NeedLevel.EFFECT
+    if for_each == "criterion":
+        return [(n.id, {"title": n.title, "function": n.function or "the client"})
+                for n in ctx.chain(deal) if n.level is NeedLevel.CRITERION
+                and n.capability is not None and n.capability >= ctx.capability_high]
+    if for_each == "effect":
         return [(n.id, {"title": n.title, "function": n.function or "the client",
                         "goal": n.goal or "goal unknown"})
-                for n in chain if n.level is level and (
-                    level is NeedLevel.EFFECT
-                    or (n.capability is not None and n.capability >= book.capability_high))]
+                for n in ctx.chain(deal) if n.level is NeedLevel.EFFECT]
     power = [p for p in active if BuyingRole.POWER in p.roles]
     if for_each == "power_not_reached":
         return [(p.id, {"name": p.name, "position": p.position or "position unknown"})
                 for p in power if not p.reached_by
-                and not (p.id in contacts and contacts[p.id] > recent)]
+                and not (p.id in ctx.contacts and ctx.contacts[p.id] > ctx.recent)]
     if for_each == "no_power_point":
         entry = [p for p in active if BuyingRole.ENTRY in p.roles]
         ask = sorted(entry or active, key=lambda p: (-p.influence, p.name))
-        return [] if power else [(dossier.account.id,
+        return [] if power else [(d.account.id,
                                   {"ask": ask[0].name if ask else "the first contact"})]
     if for_each == "pain_not_sponsor":
         return [(p.id, {"name": p.name, "position": p.position or "position unknown"})
                 for p in active if BuyingRole.PAIN in p.roles and p.id not in deal.for_persons]
     if for_each == "member":
-        return [(p.id, {"name": p.name, "roles": roles(p), "factors": _factors(dossier, p)})
+        return [(p.id, {"name": p.name, "roles": _roles(p), "factors": ctx.factors(p)})
                 for p in sorted(active, key=lambda p: (-p.influence, p.name)) if p.roles]
     if for_each == "against":
-        return [(p.id, {"name": p.name, "roles": roles(p), "influence": f"{p.influence:g}"})
-                for p in (dossier.person(i) for i in deal.against_persons) if p.active]
+        return [(p.id, {"name": p.name, "roles": _roles(p), "influence": f"{p.influence:g}"})
+                for p in (d.person(i) for i in deal.against_persons) if p.active]
     # commitment
-    names = {p.id: p.name for p in dossier.persons}
+    names = {p.id: p.name for p in d.persons}
     return [(c.id, {"description": c.description, "due": c.due.isoformat(),
                     "to": names.get(c.to_person or "", "the account")})
-            for c in sorted(dossier.commitments, key=lambda c: (c.due, c.id))
+            for c in sorted(d.commitments, key=lambda c: (c.due, c.id))
             if c.status is CommitmentStatus.OPEN]
 
 
 def next_actions(dossier: Dossier, today: date,
-                 playbook: Playbook | str | Path | None = None) -> pd.DataFrame:
-    """Proposed next actions for every open deal, from the playbook of its decision stage.
+                 playbook: Playbook | str | Path | None = None,
+                 stages: StageModel | str | Path | None = None) -> pd.DataFrame:
+    """Proposed next actions for every open deal, from the playbook of its decision stage
+    (:func:`deal_decision_stage`), made concrete with the dossier.
 
     Columns: ``deal_id``, ``deal``, ``decision_stage``, ``action_id``, ``action`` (the concrete
     text), ``layer`` (need-map layer), ``roles`` (buying-center roles), ``subject`` (id of the
@@ -402,14 +448,15 @@ def next_actions(dossier: Dossier, today: date,
     ['Make sure the power point Ann (CEO) knows us: ask for an introduction']
     """
     today = as_day(today)
-    book = _book(playbook)
+    book, model = _book(playbook), _stage_model(stages)
+    ctx = _Context.of(dossier, book, today)
     rows = []
     for deal in dossier.deals:
         if not deal.is_open:
             continue
-        stage = deal_decision_stage(dossier, deal, book)
+        stage = deal_decision_stage(dossier, deal, book, model)
         for action in book.decision(stage).actions:
-            for subject, fields in _targets(dossier, deal, action.for_each, book, today):
+            for subject, fields in _targets(ctx, deal, action.for_each):
                 text = action.text.format_map(
                     {**fields, "deal": deal.title, "account": dossier.account.name})
                 rows.append({"deal_id": deal.id, "deal": deal.title, "decision_stage": stage.value,
@@ -421,13 +468,17 @@ def next_actions(dossier: Dossier, today: date,
                                        "layer", "roles", "subject"], dtype=object)
 
 
-def _stage_since(deal: Deal) -> date | None:
-    entries = [h.on for h in deal.history if h.stage == deal.stage]
+def _stage_since(deal: Deal, model: StageModel) -> date | None:
+    """When the deal entered its current stage: the last history entry of that stage (ids and
+    aliases compared through the stage model), else its creation date."""
+    current = _canonical(model, deal.stage) or deal.stage
+    entries = [h.on for h in deal.history if (_canonical(model, h.stage) or h.stage) == current]
     return max(entries) if entries else deal.created
 
 
 def deal_status(dossier: Dossier, today: date,
-                playbook: Playbook | str | Path | None = None) -> pd.DataFrame:
+                playbook: Playbook | str | Path | None = None,
+                stages: StageModel | str | Path | None = None) -> pd.DataFrame:
     """The deal status report (DOMAIN.md §3 tool 5): one row per open deal.
 
     Columns: ``deal_id``, ``title``, ``stage``, ``since`` (when it entered the stage: the last
@@ -438,14 +489,14 @@ def deal_status(dossier: Dossier, today: date,
     and ``n_risks``.
     """
     today = as_day(today)
-    book = _book(playbook)
+    book, model = _book(playbook), _stage_model(stages)
     active = [p for p in dossier.persons if p.active]
     overdue = [c for c in dossier.commitments if c.overdue(today)]
     rows = []
     for deal in dossier.deals:
         if not deal.is_open:
             continue
-        since = _stage_since(deal)
+        since = _stage_since(deal, model)
         days = (today - since).days if since else None
         risks = list(deal.risks)
         if not any(BuyingRole.POWER in p.roles for p in active):
@@ -470,7 +521,7 @@ def deal_status(dossier: Dossier, today: date,
         if deal.expected_close and deal.expected_close < today:
             risks.append(f"expected close {deal.expected_close.isoformat()} has passed")
         try:
-            decision = deal_decision_stage(dossier, deal, book).value
+            decision = deal_decision_stage(dossier, deal, book, model).value
         except InputError:
             decision = None
         rows.append({
