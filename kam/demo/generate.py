@@ -23,8 +23,10 @@ from ..model import (
     StageChange,
 )
 from .spec import (
+    ACTIVITIES,
     CLIENT_MANAGER,
     DIRECTOR,
+    DISCOUNTS,
     GROUPS,
     TODAY,
     AccountSpec,
@@ -36,6 +38,7 @@ __all__ = ["interactions", "kam_on", "months", "prospect_costs", "ratings", "rou
 
 LAST_MONTH = f"{TODAY.replace(day=1) - timedelta(days=1):%Y-%m}"  # the last complete month
 VISIT_COST = 450.0  # per sales visit
+ORDER_COST = 30.0  # per order handled
 SUPPORT_RATE = 85.0  # per technical-support hour
 DELIVERY_COST, MILE_COST, EXPEDITE_COST = 120.0, 1.1, 380.0
 
@@ -89,7 +92,11 @@ def interactions(spec: AccountSpec, rng: random.Random, deals: list[Deal]) -> li
                   if since <= day and (p.left_on is None or p.left_on >= day) and p.reached_by]
         if spec.single_threaded:
             people = [p for p in people if p.id == spec.single_threaded]
-        chosen = rng.sample(people, k=min(len(people), 1 if rng.random() < 0.7 else 2))
+        chosen = []  # the more influential, the more often we talk to them
+        for _ in range(min(len(people), 1 if rng.random() < 0.7 else 2)):
+            pick = rng.choices(people, weights=[0.2 + p.influence for p in people])[0]
+            chosen.append(pick)
+            people = [p for p in people if p is not pick]
         ours = [kam_on(spec, day)]
         if rng.random() < 0.2 and CLIENT_MANAGER not in ours:
             ours.append(CLIENT_MANAGER)
@@ -104,7 +111,7 @@ def interactions(spec: AccountSpec, rng: random.Random, deals: list[Deal]) -> li
             summary=_SUMMARY[kind].format(t=topic), outcome=rng.choice(_OUTCOMES),
             next_step=rng.choice(_NEXT), next_step_due=day + timedelta(days=rng.randint(5, 21)),
             deal=about.id if about else None))
-    return out
+    return sorted(out + spec.contacts, key=lambda x: (x.date, x.id))
 
 
 # -- routine deals -------------------------------------------------------------------------
@@ -227,17 +234,16 @@ def trade_lines(trade: Trade, rng: random.Random) -> tuple[
         visits = round(trade.visits * rng.uniform(0.5, 1.5))
         hours = round(trade.support_hours * rng.uniform(0.7, 1.3))
         for activity, count in zip(
-                ("order", "sales visit", "delivery", "delivery mile", "unit handled",
-                 "expedited delivery"),
-                (orders, visits, deliveries, miles, units, expedited), strict=True):
+                ACTIVITIES, (orders, visits, deliveries, miles, units, expedited), strict=True):
             acts.append(ActivityLine(period=period, activity=activity, count=count))
         amounts = {
             "sales visits": visits * VISIT_COST,
             "key-account team": trade.team_month,
             "technical support": hours * SUPPORT_RATE,
+            "order handling": orders * ORDER_COST,
             "logistics": deliveries * DELIVERY_COST + miles * MILE_COST
             + expedited * EXPEDITE_COST,
-            "discounts and rebates": trade.rebate * sum(quarter) if month % 3 == 0 else 0.0,
+            "rebates": trade.rebate * sum(quarter) if month % 3 == 0 else 0.0,
             "special programmes": trade.programmes / 0.35 * rng.uniform(0.6, 1.4)
             if trade.programmes and rng.random() < 0.35 else 0.0,
         }
@@ -245,18 +251,22 @@ def trade_lines(trade: Trade, rng: random.Random) -> tuple[
             quarter = []
         costs += [CostLine(period=period, category=c, amount=round(a, 2))
                   for c, a in amounts.items() if a > 0]
-    return revenue, costs, acts, _budgets(trade, costs, rng)
+    return revenue, costs, acts, _budgets(trade, revenue, costs, rng)
 
 
-def _budgets(trade: Trade, costs: list[CostLine], rng: random.Random) -> list[Budget]:
-    """Yearly budgets per cost category: near the year's actual cost (the current year scaled
-    to twelve months), except the categories the plan badly under-budgeted."""
+def _budgets(trade: Trade, revenue: list[RevenueLine], costs: list[CostLine],
+             rng: random.Random) -> list[Budget]:
+    """Yearly budgets per cost category and for price discounts: near the year's actual cost
+    (the current year scaled to twelve months), except the categories the plan badly
+    under-budgeted."""
     totals: dict[tuple[str, str], float] = {}
     seen: dict[str, set[str]] = {}
-    for c in costs:
-        key = (c.period[:4], c.category)
-        totals[key] = totals.get(key, 0.0) + c.amount
-        seen.setdefault(c.period[:4], set()).add(c.period)
+    lines = [(c.period, c.category, c.amount) for c in costs] + [
+        (r.period, DISCOUNTS, (r.list_value or r.revenue) - r.revenue) for r in revenue]
+    for period, category, amount in lines:
+        key = (period[:4], category)
+        totals[key] = totals.get(key, 0.0) + amount
+        seen.setdefault(period[:4], set()).add(period)
     out = []
     for (year, category), total in sorted(totals.items()):
         if year == str(TODAY.year):

@@ -16,6 +16,7 @@ from ..model import (
     Deal,
     Employment,
     FinancialState,
+    Interaction,
     Kpi,
     MarketFacts,
     Need,
@@ -39,6 +40,7 @@ __all__ = [
     "account",
     "action",
     "commitment",
+    "contact",
     "deal",
     "job",
     "kpi",
@@ -89,8 +91,12 @@ GROUPS: dict[str, tuple[float, float, tuple[str, ...]]] = {
                                "Vibration analysis service")),
 }
 
-COST_CATEGORIES = ("sales visits", "key-account team", "technical support", "logistics",
-                   "discounts and rebates", "special programmes")
+# Booked cost categories, as templates/cost_to_serve.yaml names them. On-invoice price discounts
+# are not booked: they are list_value - revenue of the revenue lines; "rebates" are the volume
+# rebates paid back after the sale.
+COST_CATEGORIES = ("sales visits", "key-account team", "technical support", "order handling",
+                   "logistics", "rebates", "special programmes")
+DISCOUNTS = "price discounts"  # the computed category; it has a budget but no cost lines
 ACTIVITIES = ("order", "sales visit", "delivery", "delivery mile", "unit handled",
               "expedited delivery")
 
@@ -161,6 +167,7 @@ class AccountSpec:
     contact_every: float  # mean days between logged contacts
     last_contact: date
     projects: list[Project] = field(default_factory=list)
+    contacts: list[Interaction] = field(default_factory=list)  # hand-written key contacts
     plan: AccountPlan | None = None
     trade: Trade | None = None
     routine: Routine | None = None
@@ -235,6 +242,15 @@ def deal(id_: str, title: str, group: str, path: str, outcome: str, manager: str
                 created=created, plan_date=kw.pop("plan_date", created),
                 expected_close=expected, closed_on=closed_on,
                 period=kw.pop("period", f"{expected:%Y-%m}"), history=history, **kw)
+
+
+def contact(id_: str, on: date, kind: str, participants: str, ours: str, summary: str,
+            outcome: str, next_step: str | None = None, deal: str | None = None) -> Interaction:
+    """A hand-written contact; ``participants`` and ``ours`` are comma-separated ids."""
+    return Interaction(id=id_, date=on, kind=kind,
+                       participants=[x.strip() for x in participants.split(",") if x.strip()],
+                       our_participants=[x.strip() for x in ours.split(",") if x.strip()],
+                       summary=summary, outcome=outcome, next_step=next_step, deal=deal)
 
 
 def commitment(id_: str, description: str, made_on: date, due: date, status: str = "open",
