@@ -52,7 +52,8 @@ def client_rating(t: Tables, *, as_of: date | None = None) -> pd.DataFrame:
     if as_of is not None and not r.empty:
         r = r[~(pd.to_datetime(r["on"]) > pd.Timestamp(as_of)).to_numpy(bool)]
     ids = pd.Index(t.accounts["account_id"].drop_duplicates().to_numpy(object))
-    ids = ids.union(pd.Index(r["account_id"].to_numpy(object))) if not r.empty else ids
+    if not r.empty:
+        ids = ids.union(pd.Index(r["account_id"].unique()).astype(object))
     out = pd.DataFrame({"account_id": ids.to_numpy(object)})
     out["name"] = account_names(t, out["account_id"])
     if r.empty:
