@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import Id, KamModel, Score5
+from .base import FieldError, Id, KamModel, Score5
 
 __all__ = [
     "Commitment",
@@ -70,7 +70,7 @@ class Project(KamModel):
     @model_validator(mode="after")
     def _ordered(self) -> Project:
         if self.start and self.end and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise FieldError("end", f"end {self.end} is before start {self.start}")
         return self
 
 

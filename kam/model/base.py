@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 __all__ = [
     "ID_PATTERN",
     "PERIOD_PATTERN",
+    "FieldError",
     "Fraction",
     "Id",
     "KamModel",
@@ -19,6 +20,15 @@ __all__ = [
     "check_id",
     "check_period",
 ]
+
+
+class FieldError(ValueError):
+    """A check across fields failed; ``field`` names the field to fix, so that validation
+    problems name it (raise it from a model validator instead of a plain ``ValueError``)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 class KamModel(BaseModel):

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import Fraction, Id, KamModel, Money
+from .base import FieldError, Fraction, Id, KamModel, Money
 
 __all__ = ["Deal", "DealOutcome", "StageChange"]
 
@@ -62,13 +62,15 @@ class Deal(KamModel):
     @model_validator(mode="after")
     def _consistent(self) -> Deal:
         if self.outcome is DealOutcome.REFUSED and not self.refusal_reason:
-            raise ValueError("a refused deal needs a refusal_reason (e.g. 'high price')")
+            raise FieldError(
+                "refusal_reason", "a refused deal needs a refusal_reason (e.g. 'high price')")
         if self.closed_on and self.created and self.closed_on < self.created:
-            raise ValueError(f"closed_on {self.closed_on} is before created {self.created}")
+            raise FieldError(
+                "closed_on", f"closed_on {self.closed_on} is before created {self.created}")
         if self.closed_on and self.plan_date and self.closed_on < self.plan_date:
-            raise ValueError(
-                f"closed_on {self.closed_on} (actual) is before plan_date {self.plan_date}"
-            )
+            raise FieldError(
+                "closed_on", f"closed_on {self.closed_on} (actual) is before plan_date "
+                f"{self.plan_date}")
         return self
 
     @property

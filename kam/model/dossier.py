@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, model_validator
 from ..errors import InputError, ValidationProblem
 from .account import Account
 from .activity import Commitment, Interaction, Project
-from .base import ID_PATTERN, PERIOD_PATTERN, KamModel, check_id, check_period
+from .base import ID_PATTERN, PERIOD_PATTERN, FieldError, KamModel, check_id, check_period
 from .deal import Deal
 from .finance import ActivityLine, Budget, CostLine, RevenueLine
 from .need import Need
@@ -135,6 +135,11 @@ def problems_from_pydantic(
             msg = "required field is missing"
         elif err["type"] == "string_pattern_mismatch":
             msg = _pattern_message(err)
+        elif err["type"] == "value_error":  # a model validator: name the field it checked
+            cause = (err.get("ctx") or {}).get("error")
+            msg = str(cause) if cause is not None else msg.removeprefix("Value error, ")
+            if isinstance(cause, FieldError):
+                field = f"{field}.{cause.field}" if field else cause.field
         elif "input" in err and err["type"] not in ("value_error",):
             msg = f"{msg}; found {err['input']!r}"
         problems.append(ValidationProblem(record=record, field=field, message=msg, file=file))
@@ -185,9 +190,9 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
         check(rec, "source", [link.source], persons, "person")
         check(rec, "target", [link.target], persons, "person")
     for i, x in enumerate(d.interactions):
-        check(
-            f"{acc} / interactions[{i}] ({x.id})", "participants", x.participants, persons, "person"
-        )
+        rec = f"{acc} / interactions[{i}] ({x.id})"
+        check(rec, "participants", x.participants, persons, "person")
+        check(rec, "deal", [x.deal], deals, "deal")
     for i, need in enumerate(d.needs):
         rec = f"{acc} / needs[{i}] ({need.id})"
         check(rec, "persons", need.persons, persons, "person")

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import Fraction, Id, KamModel
+from .base import FieldError, Fraction, Id, KamModel
 
 __all__ = ["Attitude", "BuyingRole", "Employment", "Person", "PersonLink"]
 
@@ -44,7 +44,7 @@ class Employment(KamModel):
     @model_validator(mode="after")
     def _ordered(self) -> Employment:
         if self.start and self.end and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise FieldError("end", f"end {self.end} is before start {self.start}")
         return self
 
 

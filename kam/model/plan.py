@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import Id, KamModel
+from .base import FieldError, Id, KamModel
 
 __all__ = ["AccountPlan", "Action", "ActionStatus", "Kpi", "Objective", "Strategy"]
 
@@ -36,7 +36,7 @@ class Objective(KamModel):
     @model_validator(mode="after")
     def _ordered(self) -> Objective:
         if self.start and self.due < self.start:
-            raise ValueError(f"due date {self.due} is before the start {self.start}")
+            raise FieldError("due", f"due date {self.due} is before the start {self.start}")
         return self
 
 
@@ -62,7 +62,7 @@ class Action(KamModel):
     @model_validator(mode="after")
     def _ordered(self) -> Action:
         if self.start and self.due < self.start:
-            raise ValueError(f"due date {self.due} is before the start {self.start}")
+            raise FieldError("due", f"due date {self.due} is before the start {self.start}")
         return self
 
 

@@ -54,6 +54,14 @@ def _missing_at(d: Dossier, stage: SalesStage) -> list[str]:
     return missing
 
 
+def _stage(value: SalesStage | str) -> SalesStage:
+    try:
+        return SalesStage(value)
+    except ValueError:
+        names = ", ".join(s.value for s in SalesStage)
+        raise ValueError(f"unknown sales stage {value!r}; the stages are {names}") from None
+
+
 def missing_for_stage(dossier: Dossier, stage: SalesStage | str) -> list[str]:
     """Everything missing for ``dossier`` to be in ``stage`` (requirements are cumulative:
     stage 3 needs what stages 1 and 2 need, plus its own).
@@ -68,7 +76,7 @@ def missing_for_stage(dossier: Dossier, stage: SalesStage | str) -> list[str]:
     ['address of the account (account.address)',
      'a contact person with position and buying-center role (persons)']
     """
-    stage = SalesStage(stage)
+    stage = _stage(stage)
     out: list[str] = []
     for s in SalesStage:
         out += _missing_at(dossier, s)
@@ -79,6 +87,7 @@ def missing_for_stage(dossier: Dossier, stage: SalesStage | str) -> list[str]:
 
 def recommended_for_stage(dossier: Dossier, stage: SalesStage | str) -> list[str]:
     """Information recommended (not required) for a stage: a category from stage 1 on."""
+    _stage(stage)
     return [] if dossier.account.category else ["a category (A/B/C) is recommended"]
 
 
@@ -87,7 +96,7 @@ def check_stage(dossier: Dossier, stage: SalesStage | str | None = None) -> None
     its own sales stage) requires."""
     from ..errors import StageGateError
 
-    stage = SalesStage(stage or dossier.account.sales_stage)
+    stage = _stage(stage or dossier.account.sales_stage)
     missing = missing_for_stage(dossier, stage)
     if missing:
         raise StageGateError(f"Account {dossier.account.id}", stage.value, missing)
