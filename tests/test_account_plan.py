@@ -42,7 +42,7 @@ def status_of(o: Objective, today: date, period: str = "2026") -> dict[str, Any]
     return s.objectives.to_dict("records")[0]
 
 
-# -- objectives --------------------------------------------------------------------------------
+# -- objectives
 @pytest.mark.parametrize(("current", "achieved", "status"), [
     (13.0, 0.3, "off track"),    # 0.3 < 0.497 - 0.1
     (14.5, 0.45, "on track"),    # 0.45 >= 0.397
@@ -83,7 +83,7 @@ def test_objective_without_start_starts_with_the_plan_period() -> None:
     assert (row["expected_share"], row["status"]) == (0.0, "on track")
 
 
-# -- actions -----------------------------------------------------------------------------------
+# -- actions
 def test_share_done_excludes_cancelled_and_overdue_actions() -> None:
     today = D(2026, 3, 10)
     due = D(2026, 3, 1)
@@ -115,7 +115,7 @@ def test_share_done_without_live_actions_is_none_not_nan() -> None:
     assert list(empty.kpis.columns)[:3] == ["id", "name", "unit"]
 
 
-# -- KPIs --------------------------------------------------------------------------------------
+# -- KPIs
 @pytest.mark.parametrize(("target", "actual", "higher", "status"), [
     (100, 100, True, "green"),
     (100, 95, True, "amber"),     # short by 5 <= 0.10 x 100
@@ -147,7 +147,7 @@ def test_dossier_without_plan_is_an_input_error() -> None:
         plan_status(d, D(2026, 1, 1))
 
 
-# -- links to needs and deals ------------------------------------------------------------------------
+# -- links to needs and deals
 def test_objectives_link_to_needs_with_their_opportunity_zone_and_deals() -> None:
     d = Dossier(
         account=Account(id="A", name="Acme"),
@@ -165,7 +165,7 @@ def test_objectives_link_to_needs_with_their_opportunity_zone_and_deals() -> Non
     assert objective_links(d, zones={"N2": "risk"})["zone"].tolist()[:2] == [None, "risk"]
 
 
-# -- what changed since the last review ----------------------------------------------------------------
+# -- what changed since the last review
 def _plan(**kw: Any) -> AccountPlan:
     base: dict[str, Any] = dict(
         period="2026", reviewed_on=D(2026, 3, 1), objectives=[objective()],
@@ -207,7 +207,7 @@ def test_plan_changes_since_last_review_from_workspace(tmp_path: Path) -> None:
         ["k1", "actual", 40.0, 55.0]]
 
 
-# -- bad input ------------------------------------------------------------------------------------
+# -- bad input
 def test_kpi_without_target_is_refused() -> None:
     with pytest.raises(ValidationError, match=r"target\n  Field required"):
         Kpi(id="k1", name="Revenue")  # type: ignore[call-arg]
@@ -269,7 +269,7 @@ def test_store_refuses_an_action_owner_outside_team_and_persons(tmp_path: Path) 
     assert ws.head("ACME") == 1
 
 
-# -- figures ------------------------------------------------------------------------------------
+# -- figures
 def test_plan_figures_draw_the_status() -> None:
     plan = AccountPlan(period="2026 <b>", objectives=[objective(current=13)],
                        kpis=[Kpi(id="k1", name="<i>Revenue</i>", target=100, actual=95),
