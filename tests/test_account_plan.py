@@ -37,7 +37,7 @@ def objective(**kw: Any) -> Objective:
     return Objective(**{**base, **kw})
 
 
-def status_of(o: Objective, today: date, period: str = "2026") -> dict[str, Any]:
+def status_of(o: Objective, today: date, period: str = "2026") -> dict[Any, Any]:
     s = plan_status(AccountPlan(period=period, objectives=[o]), today)
     return s.objectives.to_dict("records")[0]
 
