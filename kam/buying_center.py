@@ -201,7 +201,8 @@ class BuyingCenter:
         links) and its weakest link (NA without a route)."""
         return pd.DataFrame(self._chains(roles, via_detractors), columns=[
             "person", "name", "roles", "reachable", "route", "route_names", "introductions",
-            "strength", "weakest_from", "weakest_to", "weakest_strength"])
+            "strength", "weakest_from", "weakest_to", "weakest_strength",
+        ]).astype({"weakest_from": "str", "weakest_to": "str", "weakest_strength": float})
 
     def brokers(self) -> pd.DataFrame:
         """People who carry routes: ``routes`` counts the entry chains to power points that run
@@ -293,7 +294,7 @@ class BuyingCenter:
                 flag("influential detractor", "high" if "power" in a["roles"] else "medium", p,
                      f"{self._name(p)} is against us with influence {a['influence']:g}",
                      "Learn the objection; let a supporter of equal standing address it.")
-        df = pd.DataFrame(flags, columns=_FLAG_COLUMNS)
+        df = pd.DataFrame(flags, columns=_FLAG_COLUMNS).astype({"person": "str", "name": "str"})
         if df.empty:
             return df
         df["_s"] = df["severity"].map(_SEVERITY)

@@ -276,7 +276,8 @@ class NeedMap:
         cols = ["problem", "problem_title", "problem_function", "criterion", "criterion_title",
                 "criterion_function", "effect", "effect_title", "effect_function", "cause",
                 "goal", "departments", "cross_department"]
-        return pd.DataFrame(rows, columns=cols)
+        text = ["criterion", "criterion_title", "criterion_function", "cause", "goal"]
+        return pd.DataFrame(rows, columns=cols).astype(dict.fromkeys(text, "str"))
 
     def _chain_row(self, p: str, c: str | None, e: str) -> dict[str, Any]:
         fns = [_fn(self._attr(n, "function")) for n in (p, c, e) if n is not None]
