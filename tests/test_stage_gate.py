@@ -6,6 +6,7 @@ information is missing, leaving the store as it was."""
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -165,7 +166,7 @@ def test_stage_gate_what_is_missing_only_grows_with_the_stage(
                     closed_on=date(2026, 4, 1), delivery_terms="DAP" if terms else None)
                for i in range(won)])
     missing = [missing_for_stage(d, s) for s in STAGES]
-    for before, after in zip(missing, missing[1:], strict=False):
+    for before, after in pairwise(missing):
         assert after[:len(before)] == before
 
 
