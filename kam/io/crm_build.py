@@ -282,13 +282,18 @@ def build_deals(m: CrmMapping, f: Files, ids: dict[str, str], agent_ids: dict[st
     out: dict[str, list[dict[str, Any]]] = {}
     keep = fr.index[account.isin(ids) & fr[om.stage].isin(om.stages)]
     product_col = fr[om.product] if om.product else pd.Series("", index=fr.index)
-    for i in keep:
-        oid = t.text(i, om.id)
-        rule = om.stages[t.text(i, om.stage)]
-        product = product_col[i]
+    engaged = om.engaged_stage.number
+    # Plain lists: per-row pandas indexing would cost most of the import's time.
+    rows = zip(fr[om.id].to_numpy()[keep], fr[om.stage].to_numpy()[keep],
+               fr[om.manager].to_numpy()[keep], account.to_numpy()[keep],
+               product_col.to_numpy()[keep], created.to_numpy()[keep],
+               closed.to_numpy()[keep], value.to_numpy()[keep], strict=True)
+    for oid, stage, agent, acc_name, product, start, end, amount in rows:
+        rule = om.stages[stage]
+        number = rule.stage.number
         deal: dict[str, Any] = {
             "id": oid, "title": product or f"opportunity {oid}", "stage": rule.stage.value,
-            "outcome": rule.outcome.value, "manager": agent_ids.get(t.text(i, om.manager)),
+            "outcome": rule.outcome.value, "manager": agent_ids.get(agent),
         }
         if product:
             deal["product"] = product
@@ -299,15 +304,21 @@ def build_deals(m: CrmMapping, f: Files, ids: dict[str, str], agent_ids: dict[st
                 deal["planned_budget"] = price
         if rule.refusal_reason:
             deal["refusal_reason"] = rule.refusal_reason
-        if created[i] is not None:
-            deal["created"] = created[i]
-            deal["history"] = [{"stage": rule.stage.value, "on": created[i]}]
-        if rule.outcome is not DealOutcome.OPEN and closed[i] is not None:
-            deal["closed_on"] = closed[i]
-            deal["period"] = f"{closed[i]:%Y-%m}"
-        if rule.outcome is DealOutcome.WON and value[i] is not None:
-            deal["actual_budget"] = value[i]
-        out.setdefault(ids[account[i]], []).append(deal)
+        history = []
+        if start is not None:
+            deal["created"] = start
+            if number >= engaged:
+                history.append({"stage": om.engaged_stage.value, "on": start})
+        if rule.outcome is not DealOutcome.OPEN and end is not None:
+            deal["closed_on"] = end
+            deal["period"] = f"{end:%Y-%m}"
+            if number > engaged:
+                history.append({"stage": rule.stage.value, "on": end})
+        if history:
+            deal["history"] = history
+        if rule.outcome is DealOutcome.WON and amount is not None:
+            deal["actual_budget"] = amount
+        out.setdefault(ids[acc_name], []).append(deal)
     report.add_count("opportunities", len(fr))
     for stage_name in om.stages:
         report.add_count(f"opportunities {stage_name}", int((fr[om.stage] == stage_name).sum()))

@@ -37,7 +37,7 @@ class _Section(BaseModel):
     def columns(self) -> dict[str, str]:
         """kam field -> CSV column, for every mapped column of the section."""
         skip = {"file", "stages", "role_values", "revenue_scale", "notes_from", "optional",
-                "planned_budget"}
+                "planned_budget", "engaged_stage"}
         return {k: v for k, v in self.model_dump().items() if k not in skip and isinstance(v, str)}
 
 
@@ -115,6 +115,9 @@ class OpportunitiesMap(_Section):
     created: str | None = Field(None, description="Date the deal was engaged (deal.created).")
     closed_on: str | None = None
     close_value: str | None = Field(None, description="Revenue of a won deal (actual budget).")
+    engaged_stage: SalesStage = Field(
+        SalesStage.POTENTIAL, description="The kam stage a deal entered on its 'created' date; "
+        "the deal's stage history starts there.")
     stages: dict[str, StageRule] = Field(min_length=1)
     planned_budget: str = Field(
         "list price", pattern="^(list price|none)$",

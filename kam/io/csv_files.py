@@ -74,8 +74,9 @@ def read_csv(folder: Path, file: str, required: Iterable[str], problems: list[Va
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        bad(f"not UTF-8 text (byte {e.start} is 0x{e.object[e.start]:02x}); export or save the "
-            "file as UTF-8")
+        line = e.object[:e.start].count(b"\n") + 1
+        bad(f"not UTF-8 text: line {line} has the byte 0x{e.object[e.start]:02x} (offset "
+            f"{e.start}); export or save the file as UTF-8")
         return None
     need = list(dict.fromkeys(required))
     if not text.strip():

@@ -37,7 +37,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, list | tuple | set):
-        return ", ".join(str(_cell(v)) for v in value)
+        return ", ".join(str(_cell(v)) for v in value) or None
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, pd.Timestamp):

@@ -23,14 +23,14 @@ __all__ = ["fail", "save_dossiers", "stage_problems"]
 Merge = Callable[[Dossier, Dossier], Dossier]
 
 
-def fail(problems: Sequence[ValidationProblem], what: str = "import") -> ImportFailed:
+def fail(problems: Sequence[ValidationProblem]) -> ImportFailed:
     """An :class:`~kam.errors.ImportFailed` listing ``problems``; its message says that nothing
     was saved."""
     n = len(problems)
     if n == 1:
-        summary = f"{problems[0]}\nNothing was saved: fix this and run the {what} again."
+        summary = f"{problems[0]}\nNothing was saved: fix this and run the import again."
     else:
-        summary = f"{n} problems; nothing was saved: fix them and run the {what} again"
+        summary = f"{n} problems; nothing was saved: fix them and run the import again"
     return ImportFailed(problems, summary=summary)
 
 
@@ -47,7 +47,7 @@ def stage_problems(d: Dossier, previous: SalesStage | None,
         return []
     came = f"from {previous.value!r} " if previous is not None else ""
     return [ValidationProblem(
-        record=f"account {d.account.id}", field="account.sales_stage", file=file,
+        record=f"account {d.account.id}", field="sales_stage", file=file,
         message=(f"cannot move {came}into stage {stage.value!r}; missing: " + "; ".join(missing)
                  + ". Add the missing information or lower the stage."))]
 

@@ -9,6 +9,7 @@ The files are plain YAML: keys in the order of the dossier template, dates as IS
 ``2025-03-14``, no Python-specific tags, multi-line text as ``|`` blocks; fields at their default
 value are left out (reading fills them in again, so a round trip is exact). ``yes``, ``no``,
 ``on`` and ``off`` are text, not booleans (as in YAML 1.2): only ``true``/``false`` are booleans.
+Dates are read as text and parsed by the dossier model, so a bad date is reported on its field.
 """
 
 from __future__ import annotations
@@ -55,9 +56,13 @@ class _Dumper(yaml.SafeDumper):
 
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-for _cls in (_Loader, _Dumper):
+# The loader leaves dates as text: the dossier model parses them, so a bad date such as
+# 2025-13-45 is reported on its field like any other bad value. The dumper keeps the date
+# resolver so that text looking like a date is quoted (other YAML readers would take it for one).
+for _cls, _drop in ((_Loader, {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}),
+                    (_Dumper, {"tag:yaml.org,2002:bool"})):
     _cls.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _drop]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
     _cls.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
@@ -208,8 +213,9 @@ def _documents(file: Path) -> Iterator[tuple[str, Any] | ValidationProblem]:
         yield bad("is a folder, not a file")
         return
     except UnicodeDecodeError as e:
-        yield bad(f"not UTF-8 text (byte {e.start} is 0x{e.object[e.start]:02x}); save the file "
-                  "as UTF-8")
+        line = e.object[:e.start].count(b"\n") + 1
+        yield bad(f"not UTF-8 text: line {line} has the byte 0x{e.object[e.start]:02x} (offset "
+                  f"{e.start}); save the file as UTF-8")
         return
     try:
         docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
@@ -251,7 +257,7 @@ def _read(paths: PathLike | Iterable[PathLike],
     for account_id, labels in seen.items():
         if len(labels) > 1:
             problems.append(ValidationProblem(
-                record=f"account {account_id}", field="account.id", file=labels[-1],
+                record=f"account {account_id}", field="id", file=labels[-1],
                 message=f"duplicate account id: also in {', '.join(labels[:-1])}; "
                         "each account must appear once"))
     return good, problems
@@ -260,13 +266,13 @@ def _read(paths: PathLike | Iterable[PathLike],
 def read_yaml(paths: PathLike | Iterable[PathLike]) -> list[Dossier]:
     """Read and validate the dossiers of YAML files or folders.
 
-    Raises :class:`~kam.errors.ImportFailed` listing every problem of every file (file,
+    Raises :class:`~kam.errors.InputError` listing every problem of every file (file,
     record and field), e.g. a typo in a field name, a wrong type, a missing required field, a
     duplicate id, a dangling reference, a file that is not UTF-8 or is empty.
     """
     good, problems = _read(paths)
     if problems:
-        raise fail(problems, "read")
+        raise InputError(problems)
     return [d for d, _ in good]
 
 

@@ -1,0 +1,347 @@
+"""The CRM CSV import, proven on the real Maven CRM export: every expected number is computed
+here with plain pandas from the CSV files, independently of the importer."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from io_samples import MAVEN, snapshot
+
+from kam.cli.io import import_cmd
+from kam.errors import ImportFailed
+from kam.io import CrmMapping, ImportReport, import_crm, load_mapping, read_crm_export
+from kam.io.csv_files import slugify
+from kam.model import DealOutcome, Person, SalesStage, TeamRole
+from kam.store import Workspace
+
+pytestmark = pytest.mark.skipif(not MAVEN.is_dir(), reason="Maven CRM export not available")
+
+
+# -- the export, read with plain pandas -------------------------------------------------------
+@pytest.fixture(scope="module")
+def raw():
+    return {name: pd.read_csv(MAVEN / f"{name}.csv")
+            for name in ("accounts", "sales_pipeline", "sales_teams", "products")}
+
+
+@pytest.fixture(scope="module")
+def crm():
+    return read_crm_export(MAVEN)
+
+
+@pytest.fixture(scope="module")
+def by_name(crm):
+    return {d.account.name: d for d in crm.dossiers}
+
+
+def test_counts_equal_plain_pandas(crm, raw):
+    acc, opp, team = raw["accounts"], raw["sales_pipeline"], raw["sales_teams"]
+    r = crm.report
+    assert r.count("accounts") == len(acc) == 85
+    assert r.count("opportunities") == len(opp) == 8800
+    for stage, n in opp["deal_stage"].value_counts().items():
+        assert r.count(f"opportunities {stage}") == n
+    assert r.count("opportunities in dossiers") == opp["account"].notna().sum()
+    assert r.count("opportunities without an account") == opp["account"].isna().sum()
+    assert r.count("sales agents") == len(team) == 35
+    assert r.count("managers") == team["manager"].nunique() == 6
+    assert r.count("team members") == 35 + 6
+    assert r.count("products") == len(raw["products"]) == 7
+    assert len(crm.dossiers) == 85 and len(crm.team.members) == 41
+
+
+def test_deals_per_account_and_outcomes_equal_plain_pandas(by_name, raw):
+    opp = raw["sales_pipeline"]
+    expected = pd.crosstab(opp["account"], opp["deal_stage"])
+    for name, d in by_name.items():
+        row = expected.loc[name]
+        outcomes = pd.Series([x.outcome.value for x in d.deals]).value_counts()
+        assert len(d.deals) == row.sum(), name
+        assert outcomes.get("won", 0) == row.get("Won", 0), name
+        assert outcomes.get("refused", 0) == row.get("Lost", 0), name
+        assert outcomes.get("open", 0) == row.get("Prospecting", 0) + row.get("Engaging", 0)
+
+
+def test_total_won_value_equals_plain_pandas(crm, raw):
+    opp = raw["sales_pipeline"]
+    won = opp.loc[opp["deal_stage"] == "Won", "close_value"].sum()
+    ours = sum(x.actual_budget for d in crm.dossiers for x in d.deals
+               if x.outcome is DealOutcome.WON)
+    assert ours == won == 10_005_534
+    assert crm.report.count("won value in dossiers") == won
+
+
+def test_first_csv_row_becomes_this_deal(by_name):
+    """sales_pipeline.csv line 2: 1C1I7A6R, Moses Frase, GTX Plus Basic, Cancity, Won,
+    engaged 2016-10-20, closed 2017-03-01, close value 1054; products.csv: GTX Plus Basic is in
+    series GTX at list price 1096."""
+    deal = by_name["Cancity"].deal("1C1I7A6R")
+    assert (deal.stage, deal.outcome, deal.manager) == ("buyer", DealOutcome.WON, "moses-frase")
+    assert (deal.product, deal.product_group) == ("GTX Plus Basic", "GTX")
+    assert (deal.planned_budget, deal.actual_budget) == (1096, 1054)
+    assert (deal.created, deal.closed_on, deal.period) == (
+        date(2016, 10, 20), date(2017, 3, 1), "2017-03")
+    assert [(h.stage, h.on) for h in deal.history] == [
+        ("potential", date(2016, 10, 20)), ("buyer", date(2017, 3, 1))]
+
+
+def test_lost_and_open_deals(by_name, raw):
+    opp = raw["sales_pipeline"]
+    lost = opp[(opp["deal_stage"] == "Lost")].iloc[0]
+    deal = by_name[lost["account"]].deal(lost["opportunity_id"])
+    assert (deal.stage, deal.outcome) == ("potential", DealOutcome.REFUSED)
+    assert deal.refusal_reason == "not recorded in the CRM export"
+    assert deal.actual_budget is None and deal.closed_on == date.fromisoformat(lost["close_date"])
+    engaging = opp[(opp["deal_stage"] == "Engaging") & opp["account"].notna()].iloc[0]
+    deal = by_name[engaging["account"]].deal(engaging["opportunity_id"])
+    assert (deal.stage, deal.outcome, deal.closed_on, deal.period) == (
+        "potential", DealOutcome.OPEN, None, None)
+    prospecting = opp[(opp["deal_stage"] == "Prospecting") & opp["account"].notna()].iloc[0]
+    deal = by_name[prospecting["account"]].deal(prospecting["opportunity_id"])
+    assert (deal.stage, deal.created, deal.history) == ("lead", None, [])
+
+
+def test_accounts_profile_revenue_in_usd_and_parent_ids(by_name, raw):
+    acc = raw["accounts"].set_index("account")
+    for name, d in by_name.items():
+        row = acc.loc[name]
+        assert d.account.id == slugify(name)
+        assert d.account.financial.revenue == round(row["revenue"] * 1_000_000, 2)
+        assert d.account.employees == row["employees"]
+        assert d.account.address == row["office_location"]
+        assert d.account.notes == f"year_established: {row['year_established']}"
+        parent = row["subsidiary_of"]
+        assert d.account.parent == (slugify(parent) if isinstance(parent, str) else None)
+    assert by_name["Acme Corporation"].account.financial.revenue == 1_100_040_000  # 1100.04 M
+    assert by_name["Bluth Company"].account.parent == "acme-corporation"
+    assert by_name["Gekko & Co"].account.id == "gekko-co"
+
+
+def test_ids_are_stable_and_unique(crm):
+    again = read_crm_export(MAVEN)
+    ids = [d.account.id for d in crm.dossiers]
+    assert ids == [d.account.id for d in again.dossiers]
+    assert len(set(ids)) == len(ids) == 85
+    assert [m.id for m in crm.team.members] == [m.id for m in again.team.members]
+
+
+def test_team_agents_report_to_their_managers(crm, raw):
+    team = raw["sales_teams"]
+    members = {m.id: m for m in crm.team.members}
+    for row in team.itertuples():
+        m = members[slugify(row.sales_agent)]
+        assert (m.name, m.role, m.manager, m.region) == (
+            row.sales_agent, TeamRole.CLIENT_MANAGER, slugify(row.manager), row.regional_office)
+    regions = team.groupby("manager")["regional_office"].unique()
+    for manager, offices in regions.items():
+        m = members[slugify(manager)]
+        assert m.role is TeamRole.PLANNER
+        assert m.region == (offices[0] if len(offices) == 1 else None)
+
+
+# -- quirks ------------------------------------------------------------------------------------
+def test_quirks_are_counted_with_examples(crm, raw):
+    opp, team, acc = raw["sales_pipeline"], raw["sales_teams"], raw["accounts"]
+    r = crm.report
+    no_account = opp[opp["account"].isna()]
+    assert r.quirk_count("opportunities without an account") == len(no_account) == 1425
+    by_stage = ", ".join(f"{k} {v}" for k, v in no_account["deal_stage"].value_counts().items())
+    row = r.quirks.set_index("quirk").loc["opportunities without an account"]
+    assert f"by stage: {by_stage}" in row["action"]
+    assert row["examples"] == "; ".join(no_account["opportunity_id"].head(5))
+    assert r.details["opportunities without an account"]["opportunity_id"].tolist() == (
+        no_account["opportunity_id"].tolist())  # all listed, none silently dropped
+    assert r.quirk_count("opportunities without engage_date") == opp["engage_date"].isna().sum()
+    assert set(opp.loc[opp["engage_date"].isna(), "deal_stage"]) == {"Prospecting"}
+    idle = set(team["sales_agent"]) - set(opp["sales_agent"])
+    assert r.quirk_count("agents without deals") == len(idle) == 5
+    assert set(r.quirks.set_index("quirk").loc["agents without deals", "examples"].split("; "))\
+        == idle
+    assert r.quirk_count("accounts with a parent") == acc["subsidiary_of"].notna().sum() == 15
+    assert r.quirk_count("parents not among the accounts") == 0
+    assert r.quirk_count("agents not in the team file") == 0
+
+
+def test_misspellings_are_found_reported_and_corrected_only_as_configured(crm, raw, by_name):
+    opp, prod, acc = raw["sales_pipeline"], raw["products"], raw["accounts"]
+    r = crm.report
+    unknown_products = opp.loc[~opp["product"].isin(prod["product"]), "product"]
+    assert set(unknown_products) == {"GTXPro"}
+    assert r.quirk_count("products not in the product list") == len(unknown_products) == 1480
+    examples = r.quirks.set_index("quirk").loc["products not in the product list", "examples"]
+    assert "'GTXPro' in 1480 opportunities (product list has 'GTX Pro'" in examples
+    # The sector list of the mapping does not know 'technolgy'; nearest known: 'technology'.
+    assert r.quirk_count("sector values not among the known values") == (
+        (acc["sector"] == "technolgy").sum()) == 12
+    assert "nearest known 'technology'" in r.quirks.set_index("quirk").loc[
+        "sector values not among the known values", "examples"]
+    assert r.corrections[["column", "found", "replaced_by", "rows"]].values.tolist() == [
+        ["product", "GTXPro", "GTX Pro", 1480], ["sector", "technolgy", "technology", 12]]
+    assert by_name["Acme Corporation"].account.industry == "technology"
+    gtx_pro = [x for d in crm.dossiers for x in d.deals if x.product == "GTX Pro"]
+    expected = opp["product"].isin(["GTXPro", "GTX Pro"]) & opp["account"].notna()
+    assert len(gtx_pro) == expected.sum()
+    assert {(x.product_group, x.planned_budget) for x in gtx_pro} == {("GTX", 4821)}
+
+
+def test_without_configured_corrections_values_are_kept_and_still_reported(raw):
+    mapping = load_mapping().model_copy(update={"corrections": {}})
+    crm = read_crm_export(MAVEN, mapping)
+    r = crm.report
+    assert r.corrections.empty
+    assert r.quirk_count("products not in the product list") == 1480
+    assert "kept as written" in r.quirks.set_index("quirk").loc[
+        "products not in the product list", "action"]
+    deals = [x for d in crm.dossiers for x in d.deals if x.product == "GTXPro"]
+    opp = raw["sales_pipeline"]
+    assert len(deals) == ((opp["product"] == "GTXPro") & opp["account"].notna()).sum()
+    assert {(x.product_group, x.planned_budget) for x in deals} == {(None, None)}
+    industries = {d.account.industry for d in crm.dossiers}
+    assert "technolgy" in industries and "technology" not in industries
+    assert r.quirk_count("sector values not among the known values") == 12
+
+
+def test_stage_is_the_highest_passing_gate_and_held_accounts_are_explained(crm, raw):
+    """No contact persons in the export: stage 2 (potential) needs a contact person with
+    position and role, so every account stays a lead. An account's deals suggest: 2+ won ->
+    repeat, 1 won -> buyer, else an engaged or lost deal -> potential, else lead."""
+    opp = raw["sales_pipeline"].dropna(subset=["account"])
+    won = opp[opp["deal_stage"] == "Won"].groupby("account").size()
+    engaged = set(opp.loc[opp["deal_stage"].isin(["Engaging", "Lost"]), "account"])
+    suggested = {a: ("repeat" if won.get(a, 0) >= 2 else "buyer" if won.get(a, 0) == 1 else
+                     "potential" if a in engaged else "lead") for a in set(opp["account"])}
+    held = {slugify(a): s for a, s in suggested.items() if s != "lead"}
+    assert {d.account.sales_stage for d in crm.dossiers} == {SalesStage.LEAD}
+    r = crm.report
+    assert dict(zip(r.held["account_id"], r.held["deals_suggest"], strict=True)) == held
+    assert set(r.held["missing"]) == {
+        "a contact person with position and buying-center role (persons)"}
+    assert r.quirk_count("accounts held below the stage their deals suggest") == len(held)
+    assert r.count("accounts at stage lead") == 85
+
+
+def test_report_prints_and_renders_html_escaped(crm):
+    text = str(crm.report)
+    assert text.startswith(f"Import of {MAVEN}")
+    assert "  accounts: 85" in text and "  opportunities: 8,800" in text
+    assert "sales_pipeline.csv product: 'GTXPro' -> 'GTX Pro' (1480 rows)" in text
+    html = crm.report._repr_html_()
+    assert "<table" in html and "Gekko &amp; Co" not in html  # only quirks/held in the html
+    r = ImportReport("<script>")
+    r.add_quirk("x", ["<b>"], "y")
+    assert "<script>" not in r._repr_html_() and "&lt;b&gt;" in r._repr_html_()
+
+
+# -- contacts (optional file) -------------------------------------------------------------------
+def test_contacts_file_adds_persons_and_lets_accounts_reach_potential(tmp_path):
+    folder = tmp_path / "crm"
+    shutil.copytree(MAVEN, folder)
+    (folder / "contacts.csv").write_text(
+        "account,contact_name,title,buying_role,phone\n"
+        "Cancity,Ann Lee,CFO,Decision maker,+1 555\n"
+        "Cancity,Bo Chen,,influencer,\n"
+        "Betatech,Cy Diaz,Buyer,,\n"
+        "Nowhere Inc,Di Eck,CEO,power,\n", encoding="utf-8")
+    data = load_mapping().model_dump(exclude={"source"})
+    data["contacts"] = {"file": "contacts.csv", "account": "account", "name": "contact_name",
+                        "position": "title", "role": "buying_role", "phone": "phone",
+                        "role_values": {"Decision maker": "power"}}
+    crm = read_crm_export(folder, CrmMapping.model_validate(data))
+    by_name = {d.account.name: d for d in crm.dossiers}
+    cancity = by_name["Cancity"]
+    assert [(p.id, p.position, [r.value for r in p.roles]) for p in cancity.persons] == [
+        ("ann-lee", "CFO", ["power"]), ("bo-chen", None, ["influencer"])]
+    # Cancity: address + a person with position and role -> potential; its won deals need
+    # delivery terms for buyer, so it is held there.
+    assert cancity.account.sales_stage is SalesStage.POTENTIAL
+    assert by_name["Betatech"].account.sales_stage is SalesStage.LEAD  # no role
+    r = crm.report
+    assert r.count("contacts") == 3
+    assert r.quirk_count("contacts without a known account") == 1
+    held = r.held.set_index("account_id")
+    assert held.loc["cancity", "missing"].startswith("a need with product/service, volume")
+
+
+def test_missing_optional_contacts_file_is_reported(tmp_path):
+    data = load_mapping().model_dump(exclude={"source"})
+    data["contacts"] = {"file": "contacts.csv", "account": "account", "name": "name"}
+    r = read_crm_export(MAVEN, CrmMapping.model_validate(data)).report
+    assert r.quirk_count("contacts file absent") == 1
+
+
+# -- saving ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("crm") / "ws", create=True)
+    report = import_crm(ws, MAVEN, author="ann")
+    yield ws, report
+    ws.close()
+
+
+def test_import_saves_team_and_every_account_once(imported, crm):
+    ws, report = imported
+    assert report.saved["action"].value_counts().to_dict() == {"new": 85}
+    assert len(ws.account_ids()) == 85
+    assert ws.team() == crm.team
+    assert ws.load_all() == sorted(crm.dossiers, key=lambda d: d.account.id)
+    assert set(ws.history("cancity")["author"]) == {"ann"}
+
+
+def test_second_import_of_the_same_export_is_a_no_op(imported):
+    ws, _ = imported
+    before = snapshot(ws)
+    again = import_crm(ws, MAVEN)
+    assert again.saved["action"].value_counts().to_dict() == {"unchanged": 85}
+    assert snapshot(ws) == before
+
+
+def test_changed_export_updates_only_that_account_and_keeps_kam_edits(tmp_path, raw):
+    folder = tmp_path / "crm"
+    shutil.copytree(MAVEN, folder)
+    ws = Workspace(tmp_path / "ws", create=True)
+    import_crm(ws, folder)
+    # A KAM adds a contact, a note and the real reason of a lost deal.
+    d = ws.load("cancity")
+    lost = next(x for x in d.deals if x.outcome is DealOutcome.REFUSED)
+    lost.refusal_reason = "high price"
+    d.persons.append(Person(id="lee", name="Ann Lee"))
+    d.account.notes = "met the CFO"
+    ws.save(d, author="kam")
+    # The CRM corrects the value of the first won deal (line 2 of sales_pipeline.csv).
+    path = folder / "sales_pipeline.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "2017-03-01,1054", "2017-03-01,1060", 1), encoding="utf-8")
+    report = import_crm(ws, folder)
+    actions = report.saved.set_index("account_id")["action"]
+    assert actions["cancity"] == "updated" and (actions.drop("cancity") == "unchanged").all()
+    d = ws.load("cancity")
+    assert d.deal("1C1I7A6R").actual_budget == 1060
+    assert d.deal(lost.id).refusal_reason == "high price"
+    assert [p.id for p in d.persons] == ["lee"] and d.account.notes == "met the CFO"
+    assert ws.history("cancity")["revision"].tolist() == [1, 2, 3]
+
+
+def test_import_is_all_or_nothing(tmp_path):
+    folder = tmp_path / "crm"
+    shutil.copytree(MAVEN, folder)
+    with (folder / "sales_pipeline.csv").open("a", encoding="utf-8") as f:
+        f.write("ZZZZ0001,Moses Frase,GTX Basic,Cancity,Won,2017-02-30,2017-03-01,500\r\n")
+    ws = Workspace(tmp_path / "ws", create=True)
+    import_crm(ws, MAVEN)
+    before = snapshot(ws)
+    with pytest.raises(ImportFailed, match=r"sales_pipeline\.csv: row 8802 \(opportunity "
+                                           r"ZZZZ0001\), field 'engage_date': '2017-02-30' is not "
+                                           r"a date; write it as YYYY-MM-DD"):
+        import_crm(ws, folder)
+    assert snapshot(ws) == before
+
+
+def test_cli_import_detects_a_crm_folder_and_prints_the_report(tmp_path):
+    res = CliRunner().invoke(import_cmd, [str(MAVEN), "-w", str(tmp_path / "ws"), "--create"])
+    assert res.exit_code == 0, res.output
+    assert "  accounts: 85" in res.output and "Saved: 85 new, 0 updated, 0 unchanged" in res.output
+    assert "opportunities without an account: 1,425" in res.output
