@@ -11,8 +11,8 @@ __all__ = ["diff_records", "flatten"]
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """Flatten nested dicts and lists into ``{path: leaf}``. List items that carry an ``id``
-    are addressed by it (``deals[D-7].stage``), others by position; lists of plain values are
-    leaves."""
+    are addressed by it (``deals[D-7].stage``), links by ``source->target``, others by position;
+    lists of plain values are leaves."""
     out: dict[str, Any] = {}
     if isinstance(value, dict):
         if not value and prefix:
@@ -21,11 +21,21 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
             out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
     elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         for i, v in enumerate(value):
-            label = v.get("id", i)
+            label = _label(v, i)
             out.update(flatten(v, f"{prefix}[{label}]"))
     else:
         out[prefix] = value
     return out
+
+
+def _label(item: dict[str, Any], index: int) -> str:
+    """How a list item is named in a path: its id, else ``source->target`` for links, else its
+    position."""
+    if "id" in item:
+        return str(item["id"])
+    if "source" in item and "target" in item:
+        return f"{item['source']}->{item['target']}"
+    return str(index)
 
 
 def diff_records(before: dict[str, Any], after: dict[str, Any]) -> pd.DataFrame:
