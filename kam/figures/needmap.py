@@ -50,9 +50,11 @@ def layered_layout(nm: NeedMap, *, sweeps: int = 4) -> dict[Hashable, tuple[floa
     return {n: (x[n], float(i)) for i, lv in enumerate(LEVELS) for n in rows[lv]}
 
 
-def _label(text: str, chars: int) -> str:
-    short = textwrap.shorten(text, width=chars, placeholder="…")
-    return "<br>".join(html.escape(line) for line in textwrap.wrap(short, width=max(chars // 2, 8)))
+def _label(text: str, width: int) -> str:
+    """At most two lines of about ``width`` characters, cut with an ellipsis, HTML-escaped."""
+    wrapper = textwrap.TextWrapper(width=width, max_lines=2, placeholder="…",
+                                   break_long_words=False)
+    return "<br>".join(html.escape(line) for line in wrapper.wrap(text))
 
 
 def _hover(n: Hashable, a: dict) -> str:
@@ -67,10 +69,11 @@ def _hover(n: Hashable, a: dict) -> str:
     return "<br>".join(lines)
 
 
-def needmap_figure(nm: NeedMap, *, title: str | None = "Need map", label_chars: int = 30,
+def needmap_figure(nm: NeedMap, *, title: str | None = "Need map", label_width: int = 16,
                    sweeps: int = 4) -> go.Figure:
     """The need map drawn in three rows; one node trace per department (legend), one trace of
-    upward edges, and one trace of edges against the rules (red) if there are any.
+    upward edges, and one trace of edges against the rules (red) if there are any. Labels are
+    at most two lines of about ``label_width`` characters; the hover has the full text.
 
     Examples
     --------
@@ -109,7 +112,7 @@ def needmap_figure(nm: NeedMap, *, title: str | None = "Need map", label_chars: 
         fig.add_trace(go.Scatter(
             x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text",
             name=html.escape(dept), ids=[str(n) for n in nodes],
-            text=[_label(str(a.get("title", n)), label_chars) for n, a in zip(nodes, attrs,
+            text=[_label(str(a.get("title", n)), label_width) for n, a in zip(nodes, attrs,
                                                                               strict=True)],
             textposition=["bottom center" if pos[n][1] == 0 else "top center" for n in nodes],
             textfont=dict(size=10),
