@@ -273,3 +273,17 @@ def test_buying_center_entry_chain_maximises_product_of_strengths(drawn):
     assert chain.reachable == (best > 0)
     if chain.reachable:
         assert chain.route[0] == US + "k" and chain.route[-1] == target
+
+
+# -- demo smoke: the warning signs the demo portfolio was written to show --------------------------
+def test_buying_center_demo_red_flags():
+    from kam import demo
+
+    flags = set()
+    for d in demo.dossiers():
+        bc = BuyingCenter.from_dossier(d, demo.team())
+        flags |= set(bc.red_flags()["flag"])
+        ch = bc.entry_chains()
+        assert ch["strength"].between(0, 1).all()
+    assert {"contact left", "influential detractor", "no power point",
+            "single-threaded"} <= flags

@@ -365,3 +365,14 @@ def test_needmap_chain_count_matches_adjacency_matrices(drawn):
 def test_needmap_round_trip_property(drawn):
     needs = drawn[0]
     assert NeedMap.from_needs(needs).to_needs() == needs
+
+
+# -- demo smoke ----------------------------------------------------------------------------------
+def test_needmap_demo_maps_round_trip_and_tables():
+    from kam import demo
+
+    for d in demo.dossiers():
+        nm = NeedMap.from_dossier(d)
+        assert nm.to_dossier(d) == d
+        assert len(nm.by_awareness()) == len(nm.nodes_at("problem"))
+        assert set(nm.chains()["problem"]) <= set(nm.nodes_at("problem"))

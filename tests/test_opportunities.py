@@ -244,3 +244,11 @@ def test_opportunity_zones_partition_the_needs(cfg, pairs):
         assert row.zone == {(False, False): "no interest", (True, False): "risk",
                             (False, True): "potential", (True, True): "deal"}[(s >= 3.5, c >= 3.5)]
     assert len(next_analysis(m)) + len(unmet_needs(m, cfg)) == len(needs)
+
+
+def test_opportunity_demo_portfolio_covers_every_zone(cfg):
+    from kam import demo
+
+    pm = portfolio_matrix(demo.dossiers(), cfg, missing="skip")
+    assert set(pm["zone"]) == set(ZONES)
+    assert zone_counts(pm)["total"].sum() == len(pm)

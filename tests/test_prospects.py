@@ -304,3 +304,14 @@ def test_prospect_score_within_bounds_and_sum_of_contributions(drawn):
          for f, x in assessments.items()]
     expected = cfg.score_max * sum(a * b for a, b in zip(w, v, strict=True)) / sum(w)
     assert s.score == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_prospect_demo_portfolio_ranked_and_explained(cfg):
+    from kam import demo
+
+    ds = demo.dossiers()
+    r = rank_prospects(ds, cfg, today=demo.TODAY, team=demo.team())
+    assert len(r) == len(ds) and r["score"].between(0, 100).all()
+    assert r["score"].is_monotonic_decreasing
+    s = prospect_score(ds[0], cfg, today=demo.TODAY, team=demo.team())
+    assert math.fsum(s.contributions["contribution"]) == s.score
