@@ -40,7 +40,7 @@ from pathlib import Path
 
 from ..model import Dossier, Team
 from ..store import Workspace
-from . import customers, prospects
+from . import at_risk, prospects, strategic
 from .generate import interactions, prospect_costs, ratings, routine_deals, trade_lines
 from .history import as_of, saved_at
 from .spec import DIRECTOR, TODAY, AccountSpec, kpi
@@ -52,8 +52,8 @@ SEED = "kam-demo-2026"
 _ROSTER_SAVED = datetime(2024, 1, 2, 8, 0, tzinfo=UTC)
 
 _ACCOUNTS: tuple[Callable[[], AccountSpec], ...] = (
-    customers.nordstahl, customers.karstgold, customers.mcallister, customers.brightwell,
-    customers.azurchem, customers.riverton, prospects.solenne, prospects.helvia,
+    strategic.nordstahl, strategic.karstgold, strategic.mcallister, at_risk.brightwell,
+    at_risk.azurchem, at_risk.riverton, prospects.solenne, prospects.helvia,
     prospects.talvik, prospects.verdantia, prospects.pelagos, prospects.kestrel,
 )
 
