@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
-from .periods import bounds, month_of_dates, span
+from .periods import bounds, frame_of, month_of_dates, span
 
 __all__ = [
     "OUTCOMES",
@@ -163,7 +163,7 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
              as_of: date | None) -> pd.DataFrame:
     """One row per deal of the selection: ``reached`` (stage position), ``status`` (open, won,
     lost), ``manager``, ``budget`` (planned, else refined, else actual) and ``value_won``."""
-    deals = t.deals
+    deals = frame_of(t, "deals")
     if period is not None and not deals.empty:
         ps, pe = span(period)
         m = _deal_months(deals)
@@ -187,7 +187,7 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
     if as_of is not None:
         status = np.where(_after(deals["closed_on"], as_of), "open", status)
     reached = model.positions(deals["stage"], deals, what="deals")
-    hist = t.deal_history
+    hist = frame_of(t, "deal_history")
     if not hist.empty:
         keys = pd.MultiIndex.from_arrays([deals["account_id"].to_numpy(object),
                                           deals["id"].to_numpy(object)])
@@ -457,7 +457,7 @@ def time_in_stage(t: Tables, *, as_of: date | None = None, stages: StageModel | 
     """
     model = stages if stages is not None else load_stages()
     cols = ["number", "stage", "deals", "mean_days", "median_days", "max_days", "still_open"]
-    hist = t.deal_history
+    hist = frame_of(t, "deal_history")
     if as_of is not None and not hist.empty:
         hist = hist[~_after(hist["on"], as_of)]
     if hist.empty:
@@ -471,7 +471,7 @@ def time_in_stage(t: Tables, *, as_of: date | None = None, stages: StageModel | 
     same = (h["account_id"].eq(h["account_id"].shift(-1))
             & h["deal_id"].eq(h["deal_id"].shift(-1))).to_numpy()
     nxt = h["start"].shift(-1).to_numpy()
-    d = t.deals
+    d = frame_of(t, "deals")
     closed = pd.Series(pd.to_datetime(d["closed_on"]).to_numpy(),
                        index=pd.MultiIndex.from_arrays([d["account_id"].to_numpy(object),
                                                         d["id"].to_numpy(object)]))

@@ -14,8 +14,9 @@ purpose (budgets, see :func:`kam.profitability.budget_vs_actual`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,10 @@ __all__ = [
     "bounds",
     "check_freq",
     "end_date",
+    "frame_of",
     "label",
     "month_of_dates",
+    "need_columns",
     "period_range",
     "select",
     "span",
@@ -51,6 +54,53 @@ _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 
 class NoData(KamError, LookupError):
     """The requested period (or selection) holds no data at all."""
+
+
+def need_columns(frame: pd.DataFrame, what: str, required: Sequence[str],
+                 optional: Sequence[str] = ()) -> pd.DataFrame:
+    """``frame`` with its ``optional`` columns added (all missing) where absent; a missing
+    ``required`` column raises :class:`~kam.errors.InputError` naming it.
+
+    Frames made by :func:`kam.model.tables` have every column; this lets a hand-built or
+    generated frame carry only what an analysis needs.
+
+    >>> need_columns(pd.DataFrame({"period": []}), "revenue", ["account_id", "period"])
+    Traceback (most recent call last):
+    ...
+    kam.errors.InputError: revenue, field 'account_id': column missing; the columns are: period
+    """
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError([ValidationProblem(
+            record=what, field=c,
+            message=f"column missing; the columns are: {', '.join(map(str, frame.columns))}")
+            for c in missing])
+    absent = [c for c in optional if c not in frame.columns]
+    return frame.assign(**{c: None for c in absent}) if absent else frame
+
+
+_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
+    "accounts": (["account_id"], ["name", "industry", "region", "category", "kam",
+                                  "sales_stage", "total_consumption", "market_price_index"]),
+    "revenue": (["account_id", "period", "revenue"],
+                ["product", "product_group", "cogs", "list_value", "quantity"]),
+    "costs": (["account_id", "period", "category", "amount"], []),
+    "activities": (["account_id", "period", "activity", "count"], []),
+    "budgets": (["account_id", "period", "category", "amount"], []),
+    "deals": (["account_id", "id", "stage", "outcome"],
+              ["manager", "product", "product_group", "planned_budget", "refined_budget",
+               "actual_budget", "created", "plan_date", "expected_close", "closed_on", "period",
+               "refusal_reason"]),
+    "deal_history": (["account_id", "deal_id", "stage", "on"], []),
+    "ratings": (["account_id", "kind", "points", "on"], ["campaign"]),
+}
+
+
+def frame_of(t: Any, name: str) -> pd.DataFrame:
+    """The frame ``name`` of the :class:`~kam.model.Tables` ``t``, checked by
+    :func:`need_columns` against the columns the analyses read."""
+    required, optional = _COLUMNS[name]
+    return need_columns(getattr(t, name), f"{name} table", required, optional)
 
 
 def check_freq(freq: str) -> Freq:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .errors import InputError, ValidationProblem
 from .model import Tables
-from .periods import NoData, bounds, end_date, span, to_freq
+from .periods import NoData, bounds, end_date, frame_of, span, to_freq
 
 __all__ = [
     "PlanForTarget",
@@ -64,7 +64,7 @@ def _deals(t: Tables, period: str | None, as_of: date | None,
            freq: str | None = None) -> pd.DataFrame:
     """One row per planned deal: ``account_id``, ``id``, ``manager``, ``period``, ``status``,
     ``planned``, ``refined``, ``actual``, ``settled``."""
-    d = t.deals
+    d = frame_of(t, "deals")
     cols = ["account_id", "id", "manager", "period", "status", "planned", "refined", "actual",
             "settled"]
     if d.empty:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .config import load_config
 from .model import Tables
-from .periods import NoData, bounds, check_freq, period_range, to_freq
+from .periods import NoData, bounds, check_freq, frame_of, period_range, to_freq
 from .periods import select as select_period
 from .profitability import account_names
 
@@ -93,7 +93,7 @@ def select(t: Tables, *, kam: str | Iterable[str] | None = None,
     >>> select(t, kam="ann").accounts["account_id"].tolist()
     ['A1']
     """
-    acc = t.accounts
+    acc = frame_of(t, "accounts")
     keep = np.ones(len(acc), dtype=bool)
     for column, wanted in (("kam", kam), ("region", region), ("category", category),
                            ("industry", industry), ("account_id", accounts)):
@@ -109,7 +109,7 @@ def account_revenue(t: Tables, *, period: str | None = None,
     """Revenue per account over the selected lines: ``account_id``, ``name``, ``revenue``,
     sorted from the largest (ties by id). A ``period`` without revenue lines raises
     :class:`~kam.periods.NoData`."""
-    lines = select_period(t.revenue, period, as_of, what="revenue lines")
+    lines = select_period(frame_of(t, "revenue"), period, as_of, what="revenue lines")
     if lines.empty:
         if period is not None:
             raise NoData(f"No revenue lines in period {period!r}; choose a period with sales")
@@ -230,7 +230,7 @@ def abc_by_period(t: Tables, *, freq: str = "Y", as_of: date | None = None,
     ``account_id``, ``revenue``, ``share``, ``cumulative_share``, ``category``."""
     th = thresholds or load_portfolio_config().abc
     f = check_freq(freq)
-    lines = select_period(t.revenue, None, as_of, what="revenue lines")
+    lines = select_period(frame_of(t, "revenue"), None, as_of, what="revenue lines")
     cols = ["period", "account_id", "revenue", "share", "cumulative_share", "category"]
     if lines.empty:
         return pd.DataFrame(columns=cols)
@@ -285,7 +285,7 @@ def category_movement(t: Tables, before: str, after: str, *,
 def _bought_matrix(t: Tables, freq: str, as_of: date | None
                    ) -> tuple[pd.Index, list[str], np.ndarray]:
     """Accounts x consecutive periods (gaps included) of revenue."""
-    lines = select_period(t.revenue, None, as_of, what="revenue lines")
+    lines = select_period(frame_of(t, "revenue"), None, as_of, what="revenue lines")
     if lines.empty:
         return pd.Index([], dtype=object), [], np.zeros((0, 0))
     start, end = bounds(lines["period"], what="revenue lines")
@@ -377,8 +377,8 @@ def share_of_wallet(t: Tables, year: str) -> pd.DataFrame:
     if len(year) != 4 or not year.isdigit():
         raise ValueError(f"share_of_wallet compares a year's revenue with the yearly total "
                          f"consumption: give a year such as '2025', got {year!r}")
-    acc = t.accounts.drop_duplicates("account_id")
-    lines = select_period(t.revenue, year, None, what="revenue lines")
+    acc = frame_of(t, "accounts").drop_duplicates("account_id")
+    lines = select_period(frame_of(t, "revenue"), year, None, what="revenue lines")
     rev = pd.to_numeric(lines["revenue"], errors="coerce").fillna(0.0).groupby(
         lines["account_id"].to_numpy(object)).sum()
     out = pd.DataFrame({"account_id": acc["account_id"].to_numpy(object)})
@@ -424,7 +424,7 @@ def pivot(t: Tables, rows: str | Sequence[str], columns: str | None = "period", 
             raise ValueError(f"cannot pivot by {d!r}; options are {', '.join(valid)}")
     if values not in _VALUES:
         raise ValueError(f"cannot sum {values!r}; options are {', '.join(_VALUES)}")
-    lines = select_period(t.revenue, period, as_of, what="revenue lines")
+    lines = select_period(frame_of(t, "revenue"), period, as_of, what="revenue lines")
     if lines.empty:
         if period is not None:
             raise NoData(f"No revenue lines in period {period!r}; choose a period with sales")
@@ -434,7 +434,7 @@ def pivot(t: Tables, rows: str | Sequence[str], columns: str | None = "period", 
     frame = pd.DataFrame({values: num["revenue"] - num["cogs"] if values == "gross_margin"
                           else num[values]})
     acc_codes, acc_ids = pd.factorize(lines["account_id"].to_numpy(object))
-    accounts = t.accounts.drop_duplicates("account_id").set_index("account_id")
+    accounts = frame_of(t, "accounts").drop_duplicates("account_id").set_index("account_id")
     for d in dims:
         if d in _ACCOUNT_DIMS:
             attr = accounts[d].reindex(acc_ids).astype(object).to_numpy()
@@ -478,15 +478,16 @@ def portfolio_summary(t: Tables, *, period: str | None = None, as_of: date | Non
     split = split.reindex(CATEGORIES, fill_value=0).rename_axis("category").reset_index()
     total = float(split["revenue"].sum())
     split["share"] = split["revenue"] / total if total > 0 else 0.0
-    lines = select_period(t.revenue, period, as_of, what="revenue lines")
+    lines = select_period(frame_of(t, "revenue"), period, as_of, what="revenue lines")
     revenue = float(pd.to_numeric(lines["revenue"], errors="coerce").fillna(0.0).sum())
     cogs = float(pd.to_numeric(lines["cogs"], errors="coerce").fillna(0.0).sum())
-    stage = t.accounts["sales_stage"].astype(object)
+    acc = frame_of(t, "accounts")
+    stage = acc["sales_stage"].astype(object)
     measures = pd.DataFrame({"measure": [
         "accounts", "potential clients", "buyers", "revenue", "gross margin", "gross margin %",
         "top 1 share", "top 5 share", "top 10 share", "Herfindahl index",
         "dependency warnings"], "value": [
-        float(t.accounts["account_id"].nunique()),
+        float(acc["account_id"].nunique()),
         float(stage.isin(["lead", "potential", "sale"]).sum()),
         float((conc.shares["revenue"] > 0).sum()), revenue, revenue - cogs,
         (revenue - cogs) / revenue if revenue else float("nan"),

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
-from .periods import NoData, bounds, check_freq, label, select, to_freq
+from .periods import NoData, bounds, check_freq, frame_of, label, select, to_freq
 
 __all__ = [
     "ActivityRate",
@@ -176,7 +176,8 @@ def activity_costs(
     cfg = _config(config)
     keys = ["account_id", *(["period"] if freq else [])]
     cols = [*keys, "activity", "category", "count", "rate", "cost"]
-    lines = _lines(t.activities, period, as_of, freq and check_freq(freq), "activity lines")
+    lines = _lines(frame_of(t, "activities"), period, as_of, freq and check_freq(freq),
+                   "activity lines")
     if lines.empty:
         return pd.DataFrame(columns=cols)
     known = {_key(a): a for a in cfg.activity_rates}
@@ -208,7 +209,7 @@ def cost_to_serve(
     keys = ["account_id", *(["period"] if f else [])]
     cols = [*keys, "category", "source", "amount"]
     parts: list[pd.DataFrame] = []
-    booked = _lines(t.costs, period, as_of, f, "cost lines")
+    booked = _lines(frame_of(t, "costs"), period, as_of, f, "cost lines")
     if not booked.empty:
         known = {_key(c): c for c in cfg.categories}
         refused = {_key(cfg.discount_category): (
@@ -241,7 +242,7 @@ def cost_to_serve(
 
 
 def _revenue(t: Tables, period: str | None, as_of: date | None, freq: str | None) -> pd.DataFrame:
-    lines = _lines(t.revenue, period, as_of, freq, "revenue lines")
+    lines = _lines(frame_of(t, "revenue"), period, as_of, freq, "revenue lines")
     if lines.empty:
         return lines
     revenue = _num(lines, "revenue").fillna(0.0)
@@ -338,7 +339,7 @@ def profitability(
 
 def account_names(t: Tables, ids: pd.Series) -> pd.Series:
     """The account name for each id in ``ids`` (the id itself where no name is known)."""
-    acc = t.accounts.drop_duplicates("account_id")
+    acc = frame_of(t, "accounts").drop_duplicates("account_id")
     names = pd.Series(acc["name"].to_numpy(object), index=acc["account_id"].to_numpy(object))
     found = ids.map(names.to_dict()).astype(object)
     return found.where(found.notna(), ids.astype(object)).astype("str")
@@ -415,7 +416,7 @@ def _budget_lines(t: Tables, freq: str | None, period: str | None, as_of: date |
     Each budget line is cut into the parts that fall in one output period; a part gets
     ``amount x months in the part / months of the line`` (exact when the part is the whole line).
     """
-    b = t.budgets
+    b = frame_of(t, "budgets")
     cols = ["account_id", "period", "category", "amount"]
     if b.empty:
         return pd.DataFrame(columns=cols)

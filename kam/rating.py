@@ -22,6 +22,7 @@ import pandas as pd
 
 from .errors import InputError, ValidationProblem
 from .model import Tables
+from .periods import frame_of
 from .profitability import account_names
 
 __all__ = ["KINDS", "client_rating"]
@@ -48,10 +49,10 @@ def client_rating(t: Tables, *, as_of: date | None = None) -> pd.DataFrame:
     >>> client_rating(tables([d]))[["status", "event", "personal", "total"]].iloc[0].tolist()
     [5.0, 4.0, 5.0, 14.0]
     """
-    r = t.ratings
+    r = frame_of(t, "ratings")
     if as_of is not None and not r.empty:
         r = r[~(pd.to_datetime(r["on"]) > pd.Timestamp(as_of)).to_numpy(bool)]
-    ids = pd.Index(t.accounts["account_id"].drop_duplicates().to_numpy(object))
+    ids = pd.Index(frame_of(t, "accounts")["account_id"].drop_duplicates().to_numpy(object))
     if not r.empty:
         ids = ids.union(pd.Index(r["account_id"].unique()).astype(object))
     out = pd.DataFrame({"account_id": ids.to_numpy(object)})

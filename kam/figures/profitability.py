@@ -1,0 +1,115 @@
+"""Figures of account profitability (:mod:`kam.profitability`): the whale curve, the ranking by
+net contribution, one account's profit waterfall and budget vs actual. They draw analysis
+results and compute nothing."""
+
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..profitability import Profitability, WhaleCurve
+from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style
+
+__all__ = [
+    "budget_vs_actual_figure",
+    "contribution_ranking_figure",
+    "profit_waterfall_figure",
+    "whale_curve_figure",
+]
+
+
+def _labels(frame: pd.DataFrame) -> list[str]:
+    col = "name" if "name" in frame.columns else "account_id"
+    return [escape(str(v)) for v in frame[col]]
+
+
+def whale_curve_figure(whale: WhaleCurve) -> go.Figure:
+    """Cumulative net contribution against the accounts ranked from most to least profitable,
+    starting at 0; the peak and the total are marked.
+
+    Examples
+    --------
+    >>> from kam.profitability import whale_curve
+    >>> w = whale_curve(pd.DataFrame({"account_id": ["A", "B", "C"],
+    ...                               "net_contribution": [100.0, 50.0, -30.0]}))
+    >>> list(whale_curve_figure(w).data[0].y)
+    [0.0, 100.0, 150.0, 120.0]
+    """
+    c = whale.curve
+    x = [0, *c["rank"].tolist()]
+    fig = go.Figure(go.Scatter(
+        x=x, y=[0.0, *c["cumulative"].tolist()], mode="lines+markers", name="cumulative",
+        line={"color": PALETTE[0]}, text=["", *_labels(c)],
+        hovertemplate="%{x} accounts (last: %{text}): %{y:,.0f}<extra></extra>"))
+    fig.add_hline(y=whale.total, line={"color": NEUTRAL, "dash": "dash"},
+                  annotation_text=f"total {whale.total:,.0f}", annotation_position="bottom right")
+    if whale.peak_accounts:
+        fig.add_annotation(x=whale.peak_accounts, y=whale.peak, text=(
+            f"peak {whale.peak:,.0f} after {whale.peak_accounts} accounts; "
+            f"the other {len(c) - whale.peak_accounts} give back {whale.given_back:,.0f}"),
+            showarrow=True, arrowhead=2, ax=40, ay=-30)
+    fig.update_xaxes(title_text="accounts, most profitable first")
+    fig.update_yaxes(title_text="cumulative net contribution")
+    return apply_style(fig, "Whale curve of net contribution", height=420)
+
+
+def contribution_ranking_figure(ranking: pd.DataFrame, *, top: int | None = None) -> go.Figure:
+    """Horizontal bars of net contribution, most profitable on top, losses in red. ``ranking``
+    is :func:`~kam.profitability.rank_by_contribution`; ``top`` keeps the first rows."""
+    rows = ranking if top is None else ranking.head(top)
+    rows = rows.iloc[::-1]
+    values = rows["net_contribution"].tolist()
+    fig = go.Figure(go.Bar(
+        y=_labels(rows), x=values, orientation="h",
+        marker_color=[GOOD if v >= 0 else BAD for v in values],
+        hovertemplate="%{y}: %{x:,.0f}<extra></extra>", name="net contribution"))
+    fig.update_xaxes(title_text="net contribution")
+    return apply_style(fig, "Accounts ranked by net contribution",
+                       height=max(300, 22 * len(rows) + 120))
+
+
+def profit_waterfall_figure(profit: Profitability, account_id: str) -> go.Figure:
+    """From revenue to net contribution for one account: - COGS = gross margin, - each
+    cost-to-serve category = net contribution (one row of a period-less
+    :func:`~kam.profitability.profitability`)."""
+    acc = profit.accounts[profit.accounts["account_id"] == account_id]
+    cat = profit.by_category[profit.by_category["account_id"] == account_id]
+    if len(acc) != 1:
+        known = ", ".join(profit.accounts["account_id"].astype(str).unique()[:10])
+        raise ValueError(f"need exactly one row for account {account_id!r} (found {len(acc)}); "
+                         f"compute profitability without freq; accounts: {known}")
+    a = acc.iloc[0]
+    costs = cat.drop(columns=[c for c in ("account_id", "period") if c in cat]).iloc[0]
+    costs = costs[costs != 0]
+    x = ["revenue", "COGS", "gross margin", *[escape(str(k)) for k in costs.index],
+         "net contribution"]
+    y = [a["revenue"], -a["cogs"], a["gross_margin"], *(-costs).tolist(), a["net_contribution"]]
+    fig = go.Figure(go.Waterfall(
+        x=x, y=y, measure=["absolute", "relative", "total", *["relative"] * len(costs), "total"],
+        increasing={"marker": {"color": GOOD}}, decreasing={"marker": {"color": BAD}},
+        totals={"marker": {"color": PALETTE[0]}}, connector={"line": {"color": NEUTRAL}},
+        text=[f"{v:,.0f}" for v in y], textposition="outside", showlegend=False))
+    return apply_style(fig, f"Profitability of {escape(str(a['name']))}", height=420)
+
+
+def budget_vs_actual_figure(bva: pd.DataFrame) -> go.Figure:
+    """Budget and actual per category, actual bars coloured by status (over: red, under:
+    amber, unbudgeted: grey). ``bva`` is :func:`~kam.profitability.budget_vs_actual` for one
+    account and period (or ``by_account=False, freq=None``): one row per category."""
+    if bva["category"].duplicated().any():
+        raise ValueError("one row per category is needed: select one account and one period "
+                         "(or use budget_vs_actual(..., by_account=False, freq=None))")
+    colour = {"ok": GOOD, "over": BAD, "under": WARN, "unbudgeted": NEUTRAL}
+    cats = [escape(str(c)) for c in bva["category"]]
+    fig = go.Figure([
+        go.Bar(x=cats, y=bva["budget"].tolist(), name="budget", marker_color="#c9ced6"),
+        go.Bar(x=cats, y=bva["actual"].tolist(), name="actual",
+               marker_color=[colour[s] for s in bva["status"]],
+               customdata=bva["status"].tolist(),
+               hovertemplate="%{x}: %{y:,.0f} (%{customdata})<extra></extra>"),
+    ])
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text="cost")
+    return apply_style(fig, "Cost-to-serve: budget vs actual", height=400)
