@@ -466,7 +466,8 @@ def test_the_team_roster_is_saved(demo_workspace) -> None:
 def test_build_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     demo.build(tmp_path / "ws")
     with pytest.raises(FileExistsError, match=r"ws is not empty; the demo is only built into a "
-                                              r"new or empty folder\. Pass overwrite=True"):
+                                              r"new or empty folder\. Pass overwrite=True "
+                                              r"\(kam demo --overwrite\)"):
         demo.build(tmp_path / "ws")
 
 
@@ -508,3 +509,14 @@ def test_load_workspace_without_a_path_builds_into_a_new_temporary_folder(
     assert a.location != b.location
     assert Path(a.location).parent == tmp_path
     assert isinstance(a, Workspace) and len(a) == 12
+
+
+def test_build_into_a_database_url_fills_only_an_empty_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    ws = demo.build(url)
+    assert len(ws) == 12 and len(ws.history("SOLENNE")) == 4
+    ws.close()
+    with pytest.raises(FileExistsError, match=r"already holds accounts; build the demo into an "
+                                              r"empty database or a new folder"):
+        demo.build(url)
+    assert len(demo.load_workspace(url).history("SOLENNE")) == 4  # opened, not rebuilt

@@ -117,7 +117,8 @@ def build(path: str | os.PathLike[str], *, overwrite: bool = False) -> Workspace
 
     An existing folder that is not empty is refused (``FileExistsError``) unless ``overwrite``
     is true and it holds a kam workspace: then that workspace is deleted and built afresh.
-    Other files in the folder are never deleted.
+    Other files in the folder are never deleted. ``path`` may also be a database URL (e.g.
+    ``sqlite:///demo.db``); the database must not hold accounts yet.
 
     Examples
     --------
@@ -126,6 +127,12 @@ def build(path: str | os.PathLike[str], *, overwrite: bool = False) -> Workspace
     >>> ws.history("KARSTGOLD")[["revision", "author"]].values.tolist()[:2]
     [[1, 'elena.vogt'], [2, 'raj.patel']]
     """
+    if "://" in str(path):  # a database URL: only an empty database is filled
+        ws = Workspace(path, create=True)
+        if ws.account_ids():
+            raise FileExistsError(f"The database {path} already holds accounts; build the demo "
+                                  "into an empty database or a new folder")
+        return _fill(ws)
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"{folder} is a file, not a folder; give a folder for the demo "
@@ -135,14 +142,19 @@ def build(path: str | os.PathLike[str], *, overwrite: bool = False) -> Workspace
         if not overwrite:
             raise FileExistsError(
                 f"{folder} is not empty; the demo is only built into a new or empty folder. "
-                "Pass overwrite=True to replace a kam workspace there, or choose another folder")
+                "Pass overwrite=True (kam demo --overwrite) to replace a kam workspace there, "
+                "or choose another folder")
         if not db.exists():
             raise FileExistsError(
                 f"{folder} holds files but no kam workspace (no workspace.db); refusing to "
                 "overwrite it. Choose an empty folder")
         for suffix in ("", "-wal", "-shm", "-journal"):
             (folder / f"workspace.db{suffix}").unlink(missing_ok=True)
-    ws = Workspace(folder, create=True)
+    return _fill(Workspace(folder, create=True))
+
+
+def _fill(ws: Workspace) -> Workspace:
+    """Save the team and every account milestone by milestone."""
     ws.save_team(team(), author=DIRECTOR, message="Sales team roster", at=_ROSTER_SAVED)
     account_specs = specs()
     for spec, final in zip(account_specs, dossiers(), strict=True):
@@ -155,7 +167,8 @@ def build(path: str | os.PathLike[str], *, overwrite: bool = False) -> Workspace
 
 def load_workspace(path: str | os.PathLike[str] | None = None) -> Workspace:
     """The demo workspace: built into a new temporary folder when ``path`` is ``None``; opened
-    when ``path`` already holds a workspace; built there otherwise.
+    when ``path`` (a folder or a database URL) already holds a workspace; built there
+    otherwise.
 
     Examples
     --------
@@ -165,6 +178,9 @@ def load_workspace(path: str | os.PathLike[str] | None = None) -> Workspace:
     """
     if path is None:
         return build(tempfile.mkdtemp(prefix="kam-demo-"))
+    if "://" in str(path):
+        ws = Workspace(path, create=True)
+        return ws if ws.account_ids() else _fill(ws)
     if (Path(path) / "workspace.db").exists():
         return Workspace(path)
     return build(path)

@@ -397,6 +397,7 @@ def pelagos() -> AccountSpec:
             phone="+30 210 555 0410", size="14 supply vessels", employees=380, category="C",
             kam="maria.lind", kam_since=d(2026, 7, 13), sales_stage="lead",
             relationship_stage="pre-KAM",
+            financial={"trend": "growing", "credit_risk": "medium"},
             market={"total_consumption": 9.0e5, "main_competitors": ["Hydrasys Pumps"]}),
         persons=[
             (person("PE-P1", "Nikos Papadakis", "Fleet Technical Superintendent", "Technical",
