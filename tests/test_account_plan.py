@@ -283,3 +283,14 @@ def test_plan_figures_draw_the_status() -> None:
     assert [t.gauge.threshold.value for t in k.data] == [100.0, 0.0]
     assert "<i>" not in k.data[0].title.text and "&lt;i&gt;" in k.data[0].title.text
     assert "<b>" not in k.layout.title.text
+
+
+def test_demo_smoke(demo_dossiers: list[Dossier], today: date) -> None:
+    planned = [d for d in demo_dossiers if d.plan is not None]
+    assert planned
+    for d in planned:
+        s = plan_status(d, today)
+        assert s.summary["actions"] == (s.actions["status"] != "cancelled").sum()
+        assert set(s.kpis["status"]) <= {"green", "amber", "red", "no data"}
+        assert len(objective_links(d)) >= len(s.objectives)
+        assert kpi_figure(s).data is not None and objectives_figure(s).data is not None

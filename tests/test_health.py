@@ -361,3 +361,11 @@ def test_contributions_sum_to_score_within_0_100(d: Dossier) -> None:
     assert r.factors["value"].between(0, 1).all()
     assert (r.factors["contribution"] <= r.factors["weight"] + 1e-12).all()
     assert set(r.alerts["severity"]) <= {"high", "medium", "low"}
+
+
+def test_demo_smoke(demo_dossiers: list[Dossier], today: date) -> None:
+    t = health_table(demo_dossiers, today)
+    assert len(t) == len(demo_dossiers)
+    assert t["score"].between(0, 100).all()
+    assert t[list(FACTORS)].sum(axis=1).round(9).tolist() == t["score"].round(9).tolist()
+    assert health_figure(relationship_health(demo_dossiers[0], today)).data
