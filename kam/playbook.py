@@ -250,7 +250,8 @@ def relationship_fit(dossier: Dossier, today: date,
 
     ``contacts``: active persons who took part in an interaction in the window; ``functions``:
     their distinct departments; ``our_people``: our team members in those interactions;
-    ``previous_contacts``: contacts of the window before (a fall signals uncoupling).
+    ``previous_contacts``: contacts of the window before; a fall below half of them adds
+    "signs of uncoupling" to the verdict.
     ``suggested_stage``: the highest partnership stage whose minimums the pattern meets.
 
     Examples

@@ -294,3 +294,11 @@ def test_demo_smoke(demo_dossiers: list[Dossier], today: date) -> None:
         assert set(s.kpis["status"]) <= {"green", "amber", "red", "no data"}
         assert len(objective_links(d)) >= len(s.objectives)
         assert kpi_figure(s).data is not None and objectives_figure(s).data is not None
+
+
+def test_plan_status_html_escapes_user_text() -> None:
+    plan = AccountPlan(period="<b>2026</b>", actions=[
+        Action(id="a1", title="<script>x</script>", owner="ann", due=D(2026, 2, 1))])
+    html = plan_status(plan, D(2026, 1, 1))._repr_html_()
+    assert "<script>" not in html and "<b>2026" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
