@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
-from .periods import bounds, frame_of, month_of_dates, span
+from .periods import bounds, frame_of, month_of_dates, need_columns, span
 
 __all__ = [
     "OUTCOMES",
@@ -163,7 +163,7 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
              as_of: date | None) -> pd.DataFrame:
     """One row per deal of the selection: ``reached`` (stage position), ``status`` (open, won,
     lost), ``manager``, ``budget`` (planned, else refined, else actual) and ``value_won``."""
-    deals = frame_of(t, "deals")
+    deals = need_columns(frame_of(t, "deals"), "deals table", ["stage"])
     if period is not None and not deals.empty:
         ps, pe = span(period)
         m = _deal_months(deals)

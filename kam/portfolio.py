@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .config import load_config
 from .model import Tables
-from .periods import NoData, bounds, check_freq, frame_of, period_range, to_freq
+from .periods import NoData, bounds, check_freq, end_date, frame_of, period_range, to_freq
 from .periods import select as select_period
 from .profitability import account_names
 
@@ -340,10 +340,12 @@ def buyer_dynamics(t: Tables, *, freq: str = "Q", as_of: date | None = None) -> 
     ``revenue``, ``revenue_new``, ``revenue_regular`` and ``revenue_regular_previous`` (what the
     same regular buyers bought the period before) with ``regular_growth`` between them -- the
     sales dynamics of regular clients. Periods without sales show as zeros; the first period's
-    new / lost counts are 0 by construction (see :func:`buyer_status`)."""
+    new / lost counts are 0 by construction (see :func:`buyer_status`). ``complete`` is False
+    for a period still running on ``as_of`` (its figures are partial); without ``as_of`` every
+    period counts as complete."""
     s = buyer_status(t, freq=freq, as_of=as_of)
     cols = ["period", "buyers", "new", "returning", "regular", "lost", "revenue", "revenue_new",
-            "revenue_regular", "revenue_regular_previous", "regular_growth"]
+            "revenue_regular", "revenue_regular_previous", "regular_growth", "complete"]
     if s.empty:
         return pd.DataFrame(columns=cols)
     counts = pd.crosstab(s["period"], s["status"]).reindex(
@@ -362,6 +364,8 @@ def buyer_dynamics(t: Tables, *, freq: str = "Q", as_of: date | None = None) -> 
     out.columns.name = None
     prev = out["revenue_regular_previous"]
     out["regular_growth"] = out["revenue_regular"] / prev.where(prev > 0) - 1
+    out["complete"] = (np.array([end_date(p) <= as_of for p in periods], dtype=bool)
+                       if as_of is not None else True)
     return out[cols]
 
 

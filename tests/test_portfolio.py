@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -141,6 +142,9 @@ def test_buyer_status_per_quarter(t):
     d = buyer_dynamics(t, freq="Q")
     assert len(d) == 8  # every quarter of 2024 and 2025, gaps included
     assert d.loc[d["period"] == "2024-Q4", "buyers"].tolist() == [0]
+    assert d["complete"].all()
+    running = buyer_dynamics(t, freq="Q", as_of=date(2025, 11, 30))
+    assert running["complete"].tolist() == [True] * 7 + [False]  # 2025-Q4 is still running
 
 
 def test_share_of_wallet_and_headroom(t):
