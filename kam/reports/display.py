@@ -153,21 +153,26 @@ def _column_kind(name: str, series: pd.Series) -> str:
             return "pct"
         if pd.api.types.is_integer_dtype(series):
             return "int"
+        values = series.dropna()
+        if len(values) and bool((values == values.round()).all()):
+            return "int"
         return "number"
     return "text"
 
 
 # -- building blocks -------------------------------------------------------------------------
-def table(frame: pd.DataFrame, *, formats: Mapping[str, str] | None = None,
-          labels: Mapping[str, str] | None = None, caption: str | None = None,
-          max_rows: int = 25, total_row: bool = False, empty: str = "No rows.") -> Html:
+def table(frame: pd.DataFrame, columns: Mapping[str, str] | Sequence[str] | None = None, *,
+          formats: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
+          caption: str | None = None, max_rows: int = 25, total_row: bool = False,
+          empty: str = "No rows.") -> Html:
     """A formatted HTML table of ``frame`` (the index is not shown).
 
-    ``formats`` maps a column to a :func:`fmt_value` kind (default: inferred — columns whose name
-    says share/rate/probability are percentages, other numbers get thousands separators);
-    ``labels`` renames columns (default: ``net_margin`` -> ``Net margin``). Only the first
-    ``max_rows`` rows are shown, with a line saying how many more there are; ``total_row``
-    styles the last row as a total.
+    ``columns`` picks and orders the columns shown (a mapping also gives their headings);
+    ``formats`` maps a column to a :func:`fmt_value` kind (default: inferred — columns whose
+    name says share/rate/probability are percentages, other numbers get thousands separators,
+    and no decimals when every value is whole); ``labels`` renames columns (default:
+    ``net_margin`` -> ``Net margin``). Only the first ``max_rows`` rows are shown, with a line
+    saying how many more there are; ``total_row`` styles the last row as a total.
 
     >>> t = table(pd.DataFrame({"name": ["<A>"], "revenue": [-1500.0], "share": [0.25]}))
     >>> "&lt;A&gt;" in t.html, "-1,500" in t.html, "25.0%" in t.html
@@ -175,30 +180,38 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, str] | None = None,
     """
     formats = dict(formats or {})
     labels = dict(labels or {})
+    if isinstance(columns, Mapping):
+        labels = {**columns, **labels}
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise KeyError(f"table: no column {missing[0]!r}; columns are "
+                           + ", ".join(map(str, frame.columns)))
+        frame = frame[list(columns)]
     if frame.empty:
         return note(empty)
-    columns = list(frame.columns)
-    kinds = {c: formats.get(c) or _column_kind(c, frame[c]) for c in columns}
-    numeric = {c for c in columns if kinds[c] in ("pct", "money", "int", "number")}
+    cols = list(frame.columns)
+    kinds = {c: formats.get(c) or _column_kind(c, frame[c]) for c in cols}
+    numeric = {c for c in cols if kinds[c] in ("pct", "money", "int", "number")}
     head = "".join(
         f'<th{" class=" + chr(34) + "kam-num" + chr(34) if c in numeric else ""}>'
-        f"{escape(labels.get(c, _label(c)))}</th>" for c in columns)
+        f"{escape(labels.get(c, _label(c)))}</th>" for c in cols)
     shown = frame.iloc[:max_rows]
     rows = []
     for i, record in enumerate(shown.itertuples(index=False, name=None)):
         cls = ' class="kam-total"' if total_row and i == len(frame) - 1 else ""
         cells = "".join(
             f'<td class="kam-num">{_cell(v, kinds[c])}</td>' if c in numeric
-            else f"<td>{_cell(v, kinds[c])}</td>" for c, v in zip(columns, record, strict=True))
+            else f"<td>{_cell(v, kinds[c])}</td>" for c, v in zip(cols, record, strict=True))
         rows.append(f"<tr{cls}>{cells}</tr>")
     if len(frame) > max_rows:
         rest = len(frame) - max_rows
-        rows.append(f'<tr class="kam-more"><td colspan="{len(columns)}">… and {rest} more '
+        rows.append(f'<tr class="kam-more"><td colspan="{len(cols)}">… and {rest} more '
                     f'row{"s" if rest != 1 else ""}</td></tr>')
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     html = (f'<div class="kam-table-wrap"><table class="kam-table">{cap}<thead><tr>{head}'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
-    return Html(html, f"table: {len(frame)} rows x {len(columns)} columns")
+    return Html(html, f"table: {len(frame)} rows x {len(cols)} columns")
 
 
 @dataclass(frozen=True)
@@ -239,8 +252,8 @@ def alerts(items: pd.DataFrame | Sequence[Mapping[str, Any]], *,
     """Alert boxes, most severe first.
 
     ``items`` has a ``severity`` (``high``, ``medium``, ``low``), a ``warning`` (or
-    ``message``) and optionally an ``action`` (what to do). No items -> one green box saying
-    ``empty``.
+    ``message`` or ``detail``) and optionally an ``action`` (what to do). No items -> one
+    green box saying ``empty``.
 
     >>> alerts([{"severity": "high", "warning": "No power point", "action": "Find it"}]).text
     'high: No power point'
@@ -254,7 +267,7 @@ def alerts(items: pd.DataFrame | Sequence[Mapping[str, Any]], *,
     plain = []
     for r in rows:
         sev = str(r.get("severity") or "low")
-        msg = str(r.get("warning") or r.get("message") or "")
+        msg = str(r.get("warning") or r.get("message") or r.get("detail") or "")
         action = r.get("action")
         act = (f' <span class="kam-alert-action">→ {escape(str(action))}</span>'
                if action and not _is_missing(action) else "")

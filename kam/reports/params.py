@@ -49,19 +49,22 @@ class Parameter:
     help: str
 
 
-_WORKSPACE = Parameter("workspace", "", "workspace folder or database URL; empty = the demo")
-_ACCOUNT = Parameter("account_id", "", "account id; empty = the first account of the demo")
+_WORKSPACE = Parameter("workspace", "", "workspace folder or database URL; empty: the demo")
+_ACCOUNT = Parameter("account_id", "", "account id; empty: the first account of the demo")
 _PERIOD = Parameter("period", "", "year (2026), quarter (2026-Q3) or month (2026-09); "
-                    "empty = the year of as_of")
-_AS_OF = Parameter("as_of", "", "reporting date YYYY-MM-DD; empty = today (the demo: its date)")
-_MANAGER = Parameter("manager", "", "team member id: only their accounts; empty = all accounts")
+                    "empty: the year of as_of")
+_AS_OF = Parameter("as_of", "", "reporting date YYYY-MM-DD; "
+                   "empty: today (the demo's own date for the demo)")
+_MANAGER = Parameter("manager", "", "team member id: only the accounts they manage; "
+                     "empty: all accounts")
 
 PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     "plan": (_WORKSPACE, _ACCOUNT, _PERIOD, _AS_OF),
     "profitability": (_WORKSPACE, _ACCOUNT, _PERIOD, _AS_OF),
     "portfolio": (_WORKSPACE, _MANAGER, _PERIOD, _AS_OF),
 }
-"""The parameters each kind of report takes (the ``parameters`` cell of its notebook)."""
+"""The parameters each kind of report takes (the ``parameters`` cell of its notebook; the help
+texts hold no ``=``, which papermill's parser would not take)."""
 
 KINDS = tuple(PARAMETERS)
 """The kinds of report: ``plan`` and ``profitability`` per account, ``portfolio``."""
@@ -94,6 +97,17 @@ class ReportParams:
     def papermill(self) -> dict[str, str]:
         """The parameters to pass to papermill (strings, as the notebook declares them)."""
         return {p.name: self.given.get(p.name, p.default) for p in PARAMETERS[self.kind]}
+
+    def describe(self) -> str:
+        """One line naming the report, e.g. ``plan report of ACME, period 2026, as of
+        2026-11-01, demo workspace``."""
+        what = {"plan": "account plan", "profitability": "profitability"}.get(self.kind,
+                                                                              self.kind)
+        subject = (f" of {self.account_id}" if self.account_id else
+                   f" of {self.manager}'s accounts" if self.manager else " of all accounts")
+        where = "demo workspace" if self.demo else f"workspace {self.workspace}"
+        return (f"{what} report{subject}, period {self.period}, as of {self.as_of.isoformat()}, "
+                f"{where}")
 
     def shown(self) -> list[tuple[str, str]]:
         """``(name, value)`` pairs for a report footer (the demo cache path is not shown)."""

@@ -1,0 +1,185 @@
+"""What a report shows first: its header facts and key figures, assembled from analysis results.
+
+Nothing here computes a business number: the functions pick the headline values out of the
+results of :mod:`kam.health`, :mod:`kam.prospects`, :mod:`kam.account_plan`,
+:mod:`kam.playbook` and :mod:`kam.profitability` and give them a label, a format and a tone.
+:func:`portfolio_position` is the only view of other accounts a per-account report gets: a rank
+and shares, never another account's name or figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..model import Dossier, Team
+from ..profitability import Profitability, rank_by_contribution
+from .display import KeyFigure
+from .params import ReportParams
+
+__all__ = [
+    "Position",
+    "account_facts",
+    "plan_key_figures",
+    "portfolio_position",
+    "profit_or_none",
+    "profitability_key_figures",
+    "score_tone",
+]
+
+
+def score_tone(score: float | None) -> str | None:
+    """Card tone of a 0-100 score: the bands of the health gauge (< 50 bad, < 75 warn, else
+    good).
+
+    >>> score_tone(43.0), score_tone(74.9), score_tone(80.0)
+    ('bad', 'warn', 'good')
+    """
+    if score is None:
+        return None
+    return "bad" if score < 50 else "warn" if score < 75 else "good"
+
+
+def _member(team: Team, member_id: str | None) -> str:
+    if not member_id:
+        return "—"
+    m = team.get(member_id)
+    return m.name if m is not None else member_id
+
+
+def account_facts(dossier: Dossier, team: Team, params: ReportParams) -> list[tuple[str, str]]:
+    """The facts under a per-account report's title: id, category, stage, KAM, period, date."""
+    a = dossier.account
+    return [
+        ("Account", a.id),
+        ("Category", a.category.value if a.category else "—"),
+        ("Sales stage", a.sales_stage.value),
+        ("Relationship", a.relationship_stage.value),
+        ("KAM", _member(team, a.kam)),
+        ("Period", params.period),
+        ("As of", params.as_of.isoformat()),
+    ]
+
+
+def profit_or_none(compute: Callable[[], Profitability]) -> Profitability | None:
+    """``compute()``, or ``None`` when the period holds no revenue or cost line
+    (:class:`~kam.periods.NoData`): a prospect without sales has no profitability yet."""
+    from ..periods import NoData
+
+    try:
+        return compute()
+    except NoData:
+        return None
+
+
+def _row(profit: Profitability | None, account_id: str) -> dict[str, Any] | None:
+    if profit is None:
+        return None
+    rows = profit.accounts[profit.accounts["account_id"] == account_id]
+    return None if rows.empty else {str(k): v for k, v in rows.iloc[0].items()}
+
+
+def _value(row: dict[str, Any] | None, key: str) -> Any:
+    if row is None:
+        return None
+    value = row.get(key)
+    return None if value is None or pd.isna(value) else value
+
+
+def plan_key_figures(dossier: Dossier, *, health: Any, prospect: Any, plan: Any | None,
+                     deals: pd.DataFrame, profit: Profitability | None) -> list[KeyFigure]:
+    """The key figures of the account-plan report.
+
+    ``health`` a :class:`~kam.health.HealthReport`, ``prospect`` a
+    :class:`~kam.prospects.ProspectScore`, ``plan`` a :class:`~kam.account_plan.PlanStatus`
+    (``None`` without a plan), ``deals`` :func:`kam.playbook.deal_status`, ``profit`` the
+    account's :func:`kam.profitability.profitability` for the period (``None``: no sales).
+    """
+    row = _row(profit, dossier.account.id)
+    high = int((health.alerts["severity"] == "high").sum()) if len(health.alerts) else 0
+    out = [
+        KeyFigure("Revenue in period", _value(row, "revenue"), "money"),
+        KeyFigure("Net contribution", _value(row, "net_contribution"), "money",
+                  tone="bad" if (_value(row, "net_contribution") or 0) < 0 else None),
+        KeyFigure("Relationship health", round(health.score), "int",
+                  tone=score_tone(health.score), note="of 100"),
+        KeyFigure("Prospect score", round(prospect.score, 1), "number",
+                  tone=score_tone(100 * prospect.score / prospect.score_max)
+                  if prospect.score_max else None, note=f"of {prospect.score_max:g}"),
+        KeyFigure("Open deals", len(deals), "int"),
+    ]
+    if plan is not None:
+        s = plan.summary
+        out += [
+            KeyFigure("Plan actions done", s["share_done"], "pct",
+                      note=f"{s['done']} of {s['actions']}"),
+            KeyFigure("Overdue actions", s["overdue"], "int",
+                      tone="bad" if s["overdue"] else "good"),
+        ]
+    out.append(KeyFigure("Urgent warnings", high, "int", tone="bad" if high else "good"))
+    return out
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where one account stands in the portfolio, without naming any other account.
+
+    ``rank`` (1 = highest net contribution) of ``of`` accounts; ``revenue_share`` and
+    ``contribution_share`` of the portfolio totals (``None`` when the total is 0).
+    """
+
+    rank: int
+    of: int
+    revenue_share: float | None
+    contribution_share: float | None
+
+
+def portfolio_position(portfolio: Profitability, account_id: str) -> Position | None:
+    """The account's :class:`Position` in ``portfolio`` (profitability of all accounts over one
+    period), or ``None`` if the account has no row there.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kam.profitability import Profitability
+    >>> acc = pd.DataFrame({"account_id": ["A", "B", "C"], "name": ["a", "b", "c"],
+    ...                     "revenue": [100.0, 300.0, 600.0],
+    ...                     "net_contribution": [50.0, -10.0, 60.0]})
+    >>> portfolio_position(Profitability(acc, pd.DataFrame(), pd.DataFrame(), "booked"), "A")
+    Position(rank=2, of=3, revenue_share=0.1, contribution_share=0.5)
+    """
+    ranked = rank_by_contribution(portfolio)
+    rows = ranked[ranked["account_id"] == account_id]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    total_revenue = float(ranked["revenue"].sum())
+    share = row["share_of_total"]
+    return Position(
+        rank=int(row["rank"]), of=len(ranked),
+        revenue_share=float(row["revenue"]) / total_revenue if total_revenue else None,
+        contribution_share=None if pd.isna(share) else float(share))
+
+
+def profitability_key_figures(profit: Profitability | None, account_id: str, *,
+                              position: Position | None) -> list[KeyFigure]:
+    """The key figures of the profitability report (one account over the report period)."""
+    row = _row(profit, account_id)
+    contribution = _value(row, "net_contribution")
+    out = [
+        KeyFigure("Revenue", _value(row, "revenue"), "money"),
+        KeyFigure("Gross margin", _value(row, "gross_margin_pct"), "pct"),
+        KeyFigure("Cost-to-serve", _value(row, "cost_to_serve"), "money"),
+        KeyFigure("Net contribution", contribution, "money",
+                  tone=None if contribution is None else "bad" if contribution < 0 else "good"),
+        KeyFigure("Net margin", _value(row, "net_margin_pct"), "pct"),
+    ]
+    if position is not None:
+        out.append(KeyFigure("Rank by contribution", f"{position.rank} of {position.of}",
+                             "text"))
+        out.append(KeyFigure("Share of portfolio revenue", position.revenue_share, "pct"))
+    return out
+
