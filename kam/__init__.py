@@ -1,25 +1,87 @@
-"""kam: a key-account planning kit for JupyterLab."""
+"""kam: a key-account planning kit for JupyterLab.
+
+The flat API below covers the everyday work; each name lives in the module of its domain concept
+(see ``docs/architecture.md``). Analysis modules are imported on first use, so ``import kam`` stays
+fast and light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .errors import (
     AccountNotFound,
+    ConfigError,
     InputError,
     KamError,
+    ReportFailed,
     StageGateError,
     StaleRevision,
 )
 from .model import Dossier, missing_for_stage, tables, validate_dossier
+from .store import Workspace
 
 __version__ = "0.1.0"
 
+# Public name -> module that defines it (imported lazily, on first attribute access).
+_LAZY = {
+    "NeedMap": "kam.needmap",
+    "NeedMapError": "kam.needmap",
+    "BuyingCenter": "kam.buying_center",
+    "opportunity_matrix": "kam.opportunities",
+    "portfolio_matrix": "kam.opportunities",
+    "prospect_score": "kam.prospects",
+    "rank_prospects": "kam.prospects",
+    "plan_status": "kam.account_plan",
+    "plan_changes": "kam.account_plan",
+    "next_actions": "kam.playbook",
+    "deal_status": "kam.playbook",
+    "relationship_health": "kam.health",
+    "health_table": "kam.health",
+    "meeting_sheet": "kam.meeting",
+    "profitability": "kam.profitability",
+    "rank_by_contribution": "kam.profitability",
+    "whale_curve": "kam.profitability",
+    "budget_vs_actual": "kam.profitability",
+    "concentration": "kam.portfolio",
+    "abc": "kam.portfolio",
+    "funnel": "kam.funnel",
+    "conversion": "kam.funnel",
+    "plan_for_target": "kam.planning",
+    "plan_accuracy": "kam.planning",
+    "replenishment": "kam.planning",
+    "client_rating": "kam.rating",
+    "demo": "kam.demo",
+}
+
 __all__ = [
     "AccountNotFound",
+    "ConfigError",
     "Dossier",
     "InputError",
     "KamError",
+    "ReportFailed",
     "StageGateError",
     "StaleRevision",
+    "Workspace",
     "__version__",
     "missing_for_stage",
     "tables",
     "validate_dossier",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kam' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if name == "demo" else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,29 @@
+"""The flat public API of ``kam``: every advertised name resolves, and importing is cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import kam
+
+
+def test_every_public_name_resolves():
+    missing = [name for name in kam.__all__ if not hasattr(kam, name)]
+    assert missing == []
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    try:
+        kam.no_such_thing  # noqa: B018
+    except AttributeError as e:
+        assert "no attribute 'no_such_thing'" in str(e)
+    else:  # pragma: no cover
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_kam_does_not_load_the_analysis_stack():
+    code = "import sys, kam; print(sorted(m for m in ('plotly', 'networkx') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-Werror", "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
