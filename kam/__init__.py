@@ -24,7 +24,9 @@ from .store import Workspace
 
 __version__ = "0.1.0"
 
-# Public name -> module that defines it (imported lazily, on first attribute access).
+# Public name -> module that defines it (imported lazily, on first attribute access). A function
+# named like its module (kam.funnel.funnel) cannot be listed: importing the submodule rebinds the
+# package attribute to the module.
 _LAZY = {
     "NeedMap": "kam.needmap",
     "NeedMapError": "kam.needmap",
@@ -40,13 +42,11 @@ _LAZY = {
     "relationship_health": "kam.health",
     "health_table": "kam.health",
     "meeting_sheet": "kam.meeting",
-    "profitability": "kam.profitability",
     "rank_by_contribution": "kam.profitability",
     "whale_curve": "kam.profitability",
     "budget_vs_actual": "kam.profitability",
     "concentration": "kam.portfolio",
     "abc": "kam.portfolio",
-    "funnel": "kam.funnel",
     "conversion": "kam.funnel",
     "plan_for_target": "kam.planning",
     "plan_accuracy": "kam.planning",

@@ -13,6 +13,18 @@ def test_every_public_name_resolves():
     assert missing == []
 
 
+def test_public_names_are_not_shadowed_by_submodules():
+    import importlib
+    import pkgutil
+    import types
+
+    for info in pkgutil.walk_packages(kam.__path__, "kam."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    shadowed = [n for n in kam.__all__ if isinstance(getattr(kam, n), types.ModuleType)]
+    assert shadowed == ["demo"]
+
+
 def test_unknown_attribute_is_an_attribute_error():
     try:
         kam.no_such_thing  # noqa: B018
