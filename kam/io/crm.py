@@ -12,9 +12,12 @@ What becomes what (with the default mapping, for the Maven CRM sample export):
   columns kept in the notes (``year_established: 1996``);
 - an opportunity -> a deal in its account's dossier: id = opportunity id, title and product =
   the product, product group = its series, manager = the agent's team id, created = engage
-  date with a stage-history entry on it, closed_on = close date and period = the month it
-  closed (closed deals only), actual budget = close value (won deals only), planned budget =
-  the product's list price; stage and outcome from the mapping's stage rules. An opportunity
+  date, closed_on = close date and period = the month it closed (closed deals only), actual
+  budget = close value (won deals only), planned budget = the product's list price. Stage and
+  outcome follow the mapping's stage rules (Maven: Prospecting -> lead; Engaging -> potential;
+  Won -> buyer, won; Lost -> potential, refused with the reason "not recorded in the CRM
+  export"). The stage history holds the engaged stage on the engage date and, for a deal
+  closed in a later stage (won -> buyer), that stage on the close date. An opportunity
   without an account goes into no dossier: it is counted by stage and listed in the report;
 - a sales agent -> a team member (client manager) reporting to their manager (a planner),
   with the regional office as region;
