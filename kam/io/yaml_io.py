@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -53,7 +53,7 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     # Resolving the type of a plain scalar (regexes in Python) is most of the reading time, and
     # the same values (stages, products, dates) come back again and again: remember them.
-    _resolved: dict[str, str] = {}
+    _resolved: ClassVar[dict[str, str]] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:
