@@ -7,6 +7,25 @@ every sales stage, relationship stage and opportunity zone, and the warning sign
 see: a key contact who left, an influential detractor, a missing power point, a single-threaded
 relationship, a neglected account, overdue promises and an unprofitable account.
 
+=========== ========= ================= ================================================
+id          stage     relationship      what it shows
+=========== ========= ================= ================================================
+NORDSTAHL   repeat    partnership KAM   large, profitable, low cost-to-serve
+KARSTGOLD   repeat    synergistic KAM   our largest account, integrated team
+MCALLISTER  repeat    mid KAM           revenue like NORDSTAHL, cost-to-serve 3x higher;
+                                        its name holds ``&`` and an apostrophe
+BRIGHTWELL  repeat    uncoupling        neglected since May, KAM replaced, promise overdue
+AZURCHEM    buyer     mid KAM           our sponsor left (employment history kept)
+RIVERTON    buyer     early KAM         single-threaded and unprofitable
+SOLENNE     sale      early KAM         price negotiation after a free trial
+HELVIA      sale      pre-KAM           influential detractor, no power point known
+TALVIK      potential pre-KAM           no power point known
+VERDANTIA   potential pre-KAM           met between two campaigns
+PELAGOS     lead      pre-KAM           phone number and one contact
+KESTREL     lead      pre-KAM           an enquiry we declined
+=========== ========= ================= ================================================
+
+The demo is "as of" :data:`TODAY` (1 November 2026): pass it as ``today`` to the analyses.
 Everything is built in memory from hand-written content plus numbers drawn from a fixed seed,
 so every call gives the same dossiers. :func:`build` saves them into a workspace with a real
 revision history (each account created and moved through its stages on back-dated revisions).
@@ -46,7 +65,7 @@ from .history import as_of, saved_at
 from .spec import DIRECTOR, TODAY, AccountSpec, kpi
 from .spec import team as _team
 
-__all__ = ["TODAY", "build", "dossiers", "load_workspace", "specs", "team"]
+__all__ = ["TODAY", "build", "dossiers", "load_workspace", "team"]
 
 SEED = "kam-demo-2026"
 _ROSTER_SAVED = datetime(2024, 1, 2, 8, 0, tzinfo=UTC)
@@ -69,7 +88,7 @@ def team() -> Team:
     return _team()
 
 
-def specs() -> list[AccountSpec]:
+def _specs() -> list[AccountSpec]:
     """The hand-written specs of the twelve accounts (fresh objects on every call)."""
     return [make() for make in _ACCOUNTS]
 
@@ -108,7 +127,7 @@ def dossiers() -> list[Dossier]:
     >>> ds == dossiers()
     True
     """
-    return [_assemble(s) for s in specs()]
+    return [_assemble(s) for s in _specs()]
 
 
 def build(path: str | os.PathLike[str], *, overwrite: bool = False) -> Workspace:
@@ -156,7 +175,7 @@ def build(path: str | os.PathLike[str], *, overwrite: bool = False) -> Workspace
 def _fill(ws: Workspace) -> Workspace:
     """Save the team and every account milestone by milestone."""
     ws.save_team(team(), author=DIRECTOR, message="Sales team roster", at=_ROSTER_SAVED)
-    account_specs = specs()
+    account_specs = _specs()
     for spec, final in zip(account_specs, dossiers(), strict=True):
         for n, m in enumerate(spec.milestones):
             last = n == len(spec.milestones) - 1
