@@ -21,5 +21,6 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert namespace["needs"].validate() == []
     d = namespace["d"]
     assert (d.account.name, d.account.sales_stage.value) == ("Nordstahl Rolling Mills AG", "repeat")
-    assert abs(sum(namespace["score"].contributions["contribution"]) - namespace["score"].score) < 1e-9
+    score = namespace["score"]
+    assert abs(sum(score.contributions["contribution"]) - score.score) < 1e-9
     assert not ws.diff("NORDSTAHL", namespace["rev"].number - 1).empty
