@@ -459,7 +459,8 @@ def rank_by_contribution(accounts: pd.DataFrame | Profitability) -> pd.DataFrame
     total; NaN when the total is 0) and ``profitable``. Ties are ordered by account id.
     """
     frame = accounts.accounts if isinstance(accounts, Profitability) else accounts
-    frame = _one_period(frame, "rank_by_contribution")
+    frame = _one_period(frame, "rank_by_contribution").drop(
+        columns=["rank", "share_of_total", "profitable"], errors="ignore")
     out = frame.sort_values(["net_contribution", "account_id"], ascending=[False, True],
                             ignore_index=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
