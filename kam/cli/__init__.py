@@ -8,7 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import KamError
-from . import core
+from . import analyses, core
 
 __all__ = ["main"]
 
@@ -29,5 +29,9 @@ def main() -> None:
     """kam: key-account planning kit — dossiers, analyses and HTML reports."""
 
 
-for _cmd in (core.init, core.demo, core.accounts, core.history, core.diff, core.gate):
+for _cmd in (
+    core.init, core.demo, core.accounts, core.history, core.diff, core.gate,
+    analyses.health, analyses.score, analyses.opportunities, analyses.deals, analyses.plan,
+    analyses.meeting,
+):
     main.add_command(_cmd)

@@ -11,7 +11,7 @@ import pandas as pd
 from ..model import SalesStage, missing_for_stage, recommended_for_stage
 from ..store import Workspace, default_location
 
-__all__ = ["accounts", "demo", "diff", "gate", "history", "init", "workspace_option"]
+__all__ = ["accounts", "demo", "diff", "echo_frame", "gate", "history", "init", "workspace_option"]
 
 workspace_option = click.option(
     "--workspace",
@@ -26,7 +26,7 @@ def _open(workspace: str | None) -> Workspace:
     return Workspace(workspace or default_location())
 
 
-def _echo_frame(frame: pd.DataFrame) -> None:
+def echo_frame(frame: pd.DataFrame) -> None:
     with pd.option_context(
         "display.max_rows",
         500,
@@ -82,7 +82,7 @@ def accounts(workspace: str | None) -> None:
         }
         for d in ws.load_all()
     ]
-    _echo_frame(pd.DataFrame(rows))
+    echo_frame(pd.DataFrame(rows))
 
 
 @click.command()
@@ -93,7 +93,7 @@ def history(account: str, workspace: str | None) -> None:
     frame = _open(workspace).history(account)
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M")
     frame["based_on"] = frame["based_on"].map(lambda v: "" if pd.isna(v) else str(int(v)))
-    _echo_frame(frame)
+    echo_frame(frame)
 
 
 def _revision(value: str) -> int | pd.Timestamp:
@@ -126,7 +126,7 @@ def diff(account: str, rev_a: str, rev_b: str | None, workspace: str | None) -> 
     if frame.empty:
         click.echo("No changes.")
     else:
-        _echo_frame(frame)
+        echo_frame(frame)
 
 
 @click.command()
