@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
-from .periods import NoData, bounds, check_freq, frame_of, label, select, to_freq
+from .periods import NoData, bounds, check_freq, frame_of, label, select, span, to_freq
 
 __all__ = [
     "ActivityRate",
@@ -427,19 +427,28 @@ def _budget_lines(t: Tables, freq: str | None, period: str | None, as_of: date |
     n = end - start + 1
     line = np.repeat(np.arange(len(b)), n)
     month = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-    monthly = pd.DataFrame({"line": line, "period": label(month, "M").to_numpy(object)})
-    monthly = select(monthly, period, as_of, what="budgets")
-    if monthly.empty:
+    keep = np.ones(len(month), dtype=bool)
+    if period is not None:
+        ps, pe = span(period)
+        keep &= (month >= ps) & (month <= pe)
+    if as_of is not None:
+        keep &= month <= as_of.year * 12 + as_of.month - 1
+    line, month = line[keep], month[keep]
+    if not len(line):
         return pd.DataFrame(columns=cols)
-    bucket = to_freq(monthly["period"], freq, what="budgets") if freq else ""
-    parts = monthly.assign(period=bucket).groupby(["line", "period"], as_index=False).size()
-    idx = parts["line"].to_numpy()
+    step = {"M": 1, "Q": 3, "Y": 12}[freq] if freq else 0
+    bucket = month // step if step else np.zeros_like(month)
+    # months per (line, output period): one unique key per part
+    offset = bucket - bucket.min()
+    _, first, size = np.unique(line * (int(offset.max()) + 1) + offset, return_index=True,
+                               return_counts=True)
+    idx, part = line[first], bucket[first]
     amount = _num(b, "amount").to_numpy()[idx]
     return pd.DataFrame({
         "account_id": b["account_id"].to_numpy(object)[idx],
-        "period": parts["period"].to_numpy(object),
+        "period": label(part * step, freq).to_numpy(object) if freq else "",
         "category": cat.to_numpy(object)[idx],
-        "amount": amount * parts["size"].to_numpy() / n[idx],
+        "amount": amount * size / n[idx],
     })
 
 
