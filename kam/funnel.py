@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
-from .periods import bounds, frame_of, month_of_dates, need_columns, span
+from .periods import NoData, bounds, frame_of, month_of_dates, need_columns, span
 
 __all__ = [
     "OUTCOMES",
@@ -164,10 +164,13 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
     """One row per deal of the selection: ``reached`` (stage position), ``status`` (open, won,
     lost), ``manager``, ``budget`` (planned, else refined, else actual) and ``value_won``."""
     deals = need_columns(frame_of(t, "deals"), "deals table", ["stage"])
-    if period is not None and not deals.empty:
+    if period is not None:
         ps, pe = span(period)
         m = _deal_months(deals)
         deals = deals[(m >= ps) & (m <= pe)]
+        if deals.empty:
+            raise NoData(f"No deals created (or planned) in period {period!r}; choose a period "
+                         "with deals")
     if as_of is not None and not deals.empty:
         deals = deals[~_after(deals["created"], as_of)]
     cols = ["account_id", "id", "manager", "reached", "status", "outcome", "refusal_reason",
@@ -338,9 +341,9 @@ def funnel(t: Tables, *, stages: StageModel | None = None, period: str | None = 
            as_of: date | None = None) -> Funnel:
     """The funnel of the deals in ``t``.
 
-    ``period`` keeps the deals created in it (or, without a creation date, planned for it);
-    ``as_of`` shows the funnel as it stood on that date (later deals, outcomes and history
-    entries are ignored).
+    ``period`` keeps the deals created in it (or, without a creation date, planned for it; a
+    period without deals raises :class:`~kam.periods.NoData`); ``as_of`` shows the funnel as
+    it stood on that date (later deals, outcomes and history entries are ignored).
 
     Examples
     --------

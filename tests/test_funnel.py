@@ -25,6 +25,7 @@ from kam.funnel import (
     weakest_link,
 )
 from kam.model import Account, Deal, Dossier, StageChange, tables
+from kam.periods import NoData
 
 EMPTY = tables([])
 
@@ -279,6 +280,14 @@ def test_time_in_stage(history_tables):
     assert done.loc["potential", "deals"] == 1  # D2's open stay needs as_of
     per = time_in_stage(history_tables, per_deal=True)
     assert per.loc[per["deal_id"] == "D1", "days"].tolist() == [10, 30, 30]
+
+
+def test_period_without_deals_is_a_clear_error():
+    t = deals_tables([{"account_id": "A", "id": "1", "stage": "lead", "outcome": "open",
+                       "created": date(2025, 1, 5)}])
+    with pytest.raises(NoData, match="No deals created \\(or planned\\) in period '2024'"):
+        funnel(t, period="2024")
+    assert funnel(t, period="2025").stages["reached"].iloc[0] == 1
 
 
 def test_empty_deals_give_explicit_empty_results():
