@@ -15,6 +15,8 @@ How booked costs and activity-based costs combine (the *basis*; nothing is count
   team, technical support, rebates, special programmes) keep their booked lines; plus the price
   discounts.
 
+:func:`compare_bases` shows both views of the activity-fed categories side by side.
+
 Price discounts are never booked: they are ``list_value - revenue`` of the revenue lines (lines
 without a list value give none), a cost line of their own named by ``discount_category``.
 """
@@ -43,6 +45,7 @@ __all__ = [
     "account_names",
     "activity_costs",
     "budget_vs_actual",
+    "compare_bases",
     "cost_to_serve",
     "load_cost_to_serve",
     "profitability",
@@ -239,6 +242,32 @@ def cost_to_serve(
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)[cols].sort_values(
         [*keys, "category"], ignore_index=True)
+
+
+def compare_bases(
+    t: Tables, *, freq: str | None = None, period: str | None = None,
+    as_of: date | None = None, config: CostToServeConfig | None = None,
+) -> pd.DataFrame:
+    """Booked against activity-based cost for the categories an activity rate feeds: the two
+    views side by side, to check the rates against the books (or the books against the work).
+
+    Returns ``account_id``, ``[period]``, ``category``, ``booked``, ``activity_based`` and
+    ``difference`` (activity-based - booked), 0 where one side has nothing.
+    """
+    cfg = _config(config)
+    f = check_freq(freq) if freq else None
+    keys = ["account_id", *(["period"] if f else [])]
+    cols = [*keys, "category", "booked", "activity_based", "difference"]
+    booked = cost_to_serve(t, basis="booked", freq=f, period=period, as_of=as_of, config=cfg)
+    booked = booked[booked["category"].isin(cfg.activity_categories)]
+    act = activity_costs(t, freq=f, period=period, as_of=as_of, config=cfg)
+    if booked.empty and act.empty:
+        return pd.DataFrame(columns=cols)
+    b = booked.groupby([*keys, "category"])["amount"].sum().rename("booked")
+    a = act.groupby([*keys, "category"])["cost"].sum().rename("activity_based")
+    out = pd.concat([b, a], axis=1).fillna(0.0).reset_index()
+    out["difference"] = out["activity_based"] - out["booked"]
+    return out[cols].sort_values([*keys, "category"], ignore_index=True)
 
 
 def _revenue(t: Tables, period: str | None, as_of: date | None, freq: str | None) -> pd.DataFrame:

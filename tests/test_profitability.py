@@ -28,6 +28,7 @@ from kam.profitability import (
     CostToServeConfig,
     activity_costs,
     budget_vs_actual,
+    compare_bases,
     cost_to_serve,
     load_cost_to_serve,
     profitability,
@@ -138,6 +139,15 @@ def test_activity_costs_are_count_times_rate(portfolio):
         {"activity": "sales visit", "category": "sales visits", "count": 1.0, "rate": 450.0,
          "cost": 450.0},
     ]
+
+
+def test_both_views_side_by_side(portfolio):
+    # ACME: logistics booked 150 vs 2 deliveries x 80 = 160; sales visits 200 vs 1 x 450
+    got = compare_bases(portfolio).set_index(["account_id", "category"])
+    assert got.loc[("ACME", "logistics"), ["booked", "activity_based", "difference"]].tolist() \
+        == [150.0, 160.0, 10.0]
+    assert got.loc[("ACME", "sales visits"), "difference"] == 250
+    assert "BETA" not in got.index.get_level_values(0)  # no activity-fed category booked
 
 
 def test_profitability_by_month(portfolio):
