@@ -70,7 +70,7 @@ from .crm_checks import (
 from .crm_mapping import CrmMapping, load_mapping
 from .csv_files import CsvTable, read_csv
 from .report import ImportReport
-from .saving import fail, save_dossiers
+from .saving import fail, gc_paused, save_dossiers
 
 __all__ = ["CrmImport", "import_crm", "read_crm_export"]
 
@@ -208,8 +208,13 @@ def read_crm_export(folder: PathLike, mapping: CrmMapping | PathLike | None = No
         unknown deal stage.
     """
     start = time.perf_counter()
-    folder = Path(folder)
-    m = _mapping(mapping)
+    with gc_paused():
+        crm = _read_export(Path(folder), _mapping(mapping))
+    crm.report.seconds = time.perf_counter() - start
+    return crm
+
+
+def _read_export(folder: Path, m: CrmMapping) -> CrmImport:
     f = _read_files(folder, m)
     report = ImportReport(source=str(folder))
     check_products(m, f.opportunities, f.products, report)
@@ -249,7 +254,6 @@ def read_crm_export(folder: PathLike, mapping: CrmMapping | PathLike | None = No
     report.add_count("won value in dossiers", won)
     report.add_count("team members", len(team.members))
     report.counts = _ordered(report.counts)
-    report.seconds = time.perf_counter() - start
     return CrmImport(dossiers=dossiers, team=team, report=report, mapping=m)
 
 

@@ -10,7 +10,9 @@ no-op.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 
@@ -18,9 +20,23 @@ from ..errors import ImportFailed, InputError, ValidationProblem
 from ..model import Dossier, SalesStage, Team, missing_for_stage
 from ..store import Workspace
 
-__all__ = ["fail", "save_dossiers", "stage_problems"]
+__all__ = ["fail", "gc_paused", "save_dossiers", "stage_problems"]
 
 Merge = Callable[[Dossier, Dossier], Dossier]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many records at once: they are all
+    alive, so each collection it triggers finds nothing and only costs time (about 2/3 of
+    reading a large YAML export)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def fail(problems: Sequence[ValidationProblem]) -> ImportFailed:

@@ -30,7 +30,7 @@ from ..errors import InputError, ValidationProblem
 from ..model import Dossier, validate_dossier
 from ..store import Workspace
 from .report import ImportReport
-from .saving import fail, save_dossiers, stage_problems
+from .saving import fail, gc_paused, save_dossiers, stage_problems
 
 __all__ = [
     "dossier_to_yaml",
@@ -192,8 +192,11 @@ def export_yaml(source: Workspace | Iterable[Dossier], path: PathLike,
     >>> read_yaml(folder) == ds
     True
     """
-    dossiers = _dossiers(source, account_ids)
-    target = Path(path)
+    with gc_paused():
+        return _export(_dossiers(source, account_ids), Path(path))
+
+
+def _export(dossiers: list[Dossier], target: Path) -> list[Path]:
     if target.suffix.lower() in _SUFFIXES:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("---\n".join(_header(d) + dossier_to_yaml(d) for d in dossiers),
@@ -256,15 +259,9 @@ def _documents(file: Path) -> Iterator[tuple[str, Any] | ValidationProblem]:
         yield (name if len(docs) == 1 else f"{name} (document {i})"), doc
 
 
-def _read(paths: PathLike | Iterable[PathLike],
-          ) -> tuple[list[tuple[Dossier, str]], list[ValidationProblem]]:
-    """Every dossier that validates, with its file, and every problem found."""
-    files = yaml_files(paths)
-    problems: list[ValidationProblem] = []
-    if not files:
-        problems.append(ValidationProblem(record="input", field="", message=(
-            f"no YAML files (*.yaml, *.yml) found in {paths}")))
-    good: list[tuple[Dossier, str]] = []
+def _parse(files: list[Path], good: list[tuple[Dossier, str]],
+           problems: list[ValidationProblem]) -> None:
+    """Validate every document of ``files`` into ``good``; problems into ``problems``."""
     for file in files:
         for item in _documents(file):
             if isinstance(item, ValidationProblem):
@@ -276,6 +273,19 @@ def _read(paths: PathLike | Iterable[PathLike],
             except InputError as e:
                 problems += [p if p.file else ValidationProblem(p.record, p.field, p.message, label)
                              for p in e.problems]
+
+
+def _read(paths: PathLike | Iterable[PathLike],
+          ) -> tuple[list[tuple[Dossier, str]], list[ValidationProblem]]:
+    """Every dossier that validates, with its file, and every problem found."""
+    files = yaml_files(paths)
+    problems: list[ValidationProblem] = []
+    if not files:
+        problems.append(ValidationProblem(record="input", field="", message=(
+            f"no YAML files (*.yaml, *.yml) found in {paths}")))
+    good: list[tuple[Dossier, str]] = []
+    with gc_paused():
+        _parse(files, good, problems)
     seen: dict[str, list[str]] = defaultdict(list)
     for d, label in good:
         seen[d.account.id].append(label)
