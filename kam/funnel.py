@@ -173,8 +173,8 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
                          "with deals")
     if as_of is not None and not deals.empty:
         deals = deals[~_after(deals["created"], as_of)]
-    cols = ["account_id", "id", "manager", "reached", "status", "outcome", "refusal_reason",
-            "budget", "value_won"]
+    cols = ["account_id", "id", "manager", "product_group", "reached", "status", "outcome",
+            "refusal_reason", "budget", "value_won"]
     if deals.empty:
         return pd.DataFrame(columns=cols)
     outcome = deals["outcome"].astype(object)
@@ -221,6 +221,7 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
         "account_id": deals["account_id"].to_numpy(object),
         "id": deals["id"].to_numpy(object),
         "manager": manager.where(manager.notna(), UNASSIGNED).to_numpy(object),
+        "product_group": deals["product_group"].astype(object).fillna("(none)").to_numpy(object),
         "reached": reached,
         "status": status,
         "outcome": outcome.to_numpy(object),
@@ -397,6 +398,10 @@ def conversion(t: Tables, *, by: str | Sequence[str] | None = None,
     """
     model = stages if stages is not None else load_stages()
     keys = [by] if isinstance(by, str) else list(by or [])
+    for k in keys:
+        if k not in ("manager", "account_id", "product_group"):
+            raise ValueError(f"cannot compute conversion by {k!r}; options are manager, "
+                             "account_id, product_group")
     return _conversion(_prepare(t, model, period, as_of), keys)
 
 

@@ -409,14 +409,16 @@ _VALUES = ("revenue", "cogs", "gross_margin", "quantity")
 
 def pivot(t: Tables, rows: str | Sequence[str], columns: str | None = "period", *,
           values: str = "revenue", freq: str = "Y", period: str | None = None,
-          as_of: date | None = None, totals: bool = True) -> pd.DataFrame:
+          as_of: date | None = None, totals: bool = True,
+          thresholds: AbcThresholds | None = None) -> pd.DataFrame:
     """A pivot report of the revenue lines, e.g. category x period, product group x region,
     manager (``kam``) x period.
 
     ``rows`` / ``columns``: ``category``, ``region``, ``kam``, ``industry``, ``name``,
     ``sales_stage`` (of the account), ``account_id``, ``product``, ``product_group``,
     ``period`` (at ``freq``), or ``abc`` (the ABC category over the selection); ``rows`` may be
-    a list for a multi-level report. ``values``: ``revenue``, ``cogs``, ``gross_margin`` or
+    a list for a multi-level report (``thresholds`` for ``abc``: the configured ones by
+    default). ``values``: ``revenue``, ``cogs``, ``gross_margin`` or
     ``quantity``. Missing values show as ``(none)``, empty cells as 0; ``totals`` adds a
     ``total`` row and column.
     """
@@ -445,7 +447,8 @@ def pivot(t: Tables, rows: str | Sequence[str], columns: str | None = "period", 
             col = attr[acc_codes]
         elif d == "abc":
             cats = _categorise(account_revenue(t, period=period, as_of=as_of),
-                               load_portfolio_config().abc).set_index("account_id")["category"]
+                               thresholds or load_portfolio_config().abc).set_index(
+                                   "account_id")["category"]
             col = cats.reindex(acc_ids).astype(object).to_numpy()[acc_codes]
         elif d == "period":
             col = to_freq(lines["period"], check_freq(freq), what="revenue lines").to_numpy(

@@ -245,6 +245,20 @@ def test_cross_statistics_show_where_a_manager_falls_behind():
     assert not x.loc[x["manager"] == "ann", "behind"].any()
 
 
+def test_conversion_by_product_group_and_bad_grouping():
+    t = deals_tables([
+        {"account_id": "A", "id": "1", "stage": "sale", "outcome": "won", "product_group": "pumps"},
+        {"account_id": "A", "id": "2", "stage": "sale", "outcome": "refused",
+         "refusal_reason": "price", "product_group": "pumps"},
+        {"account_id": "B", "id": "3", "stage": "lead", "outcome": "open"},
+    ])
+    c = conversion(t, by="product_group").set_index("product_group")
+    assert c.loc["pumps", "conversion"] == 0.5 and c.loc["(none)", "worked"] == 1
+    with pytest.raises(ValueError, match="cannot compute conversion by 'region'; options are "
+                                         "manager, account_id, product_group"):
+        conversion(t, by="region")
+
+
 def test_unassigned_deals_have_their_own_row():
     t = deals_tables([{"account_id": "A", "id": "1", "stage": "lead", "outcome": "open"}])
     assert conversion(t, by="manager")["manager"].tolist() == ["(unassigned)"]
