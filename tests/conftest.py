@@ -78,6 +78,7 @@ def make_acme(stage: SalesStage | str = "lead", **account: Any) -> Dossier:
         deals.append(Deal(
             id=f"D{i + 1}", title=f"Converters, order {i + 1}", stage="buyer", outcome="won",
             volume=12, planned_budget=48000, created=date(2026, month - 2, 1),
+            product="frequency converter", expected_close=date(2026, month, 15),
             closed_on=date(2026, month, 15), delivery_terms="DAP Springfield, 4 weeks",
             history=[StageChange(stage="lead", on=date(2026, month - 2, 1)),
                      StageChange(stage="buyer", on=date(2026, month, 15))]))

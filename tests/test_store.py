@@ -79,7 +79,7 @@ def test_load_as_of_a_date_gives_the_revision_in_force_that_day(ws):
 
 def test_diff_is_field_level_and_names_records_by_id(ws):
     d = _dossier()
-    d.deals.append(Deal(id="D-1", title="Pumps", stage="potential", probability=0.2))
+    d.deals.append(Deal(id="D-1", title="Pumps", stage="lead", probability=0.2))
     ws.save(d)
     d.deals[0].probability = 0.6
     d.deals.append(Deal(id="D-2", title="Drives"))

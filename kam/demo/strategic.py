@@ -138,6 +138,7 @@ def nordstahl() -> AccountSpec:
             deal("NS-D06", "Roller-table bearing programme 2025", "bearings",
                  "lead 2025-02-10, potential 2025-03-03, sale 2025-04-14, closed 2025-06-02",
                  "refused", "tom.hale", 260000, need="NS-N3", refusal_reason="chose competitor",
+                 volume=480,
                  against_persons=["NS-P3"]),
         ],
         commitments=[
@@ -458,7 +459,7 @@ def mcallister() -> AccountSpec:
                  need="MC-N3", refusal_reason="volume too small for a consignment stock"),
             deal("MC-D05", "Sterile valve package for the aseptic line", "automation",
                  "lead 2026-02-02, potential 2026-03-09, sale 2026-05-04, closed 2026-06-15",
-                 "refused", "sofia.costa", 520000, need="MC-N9",
+                 "refused", "sofia.costa", 520000, need="MC-N9", volume=1,
                  refusal_reason="quality not convincing", for_persons=["MC-P1"]),
         ],
         commitments=[

@@ -28,7 +28,13 @@ from .need import Awareness, Motivation, Need, NeedLevel
 from .person import Attitude, BuyingRole, Employment, Person, PersonLink
 from .plan import AccountPlan, Action, ActionStatus, Kpi, Objective, Strategy
 from .rating import RatingEntry, RatingKind
-from .stage_gate import check_stage, missing_for_stage, recommended_for_stage
+from .stage_gate import (
+    check_deal_stage,
+    check_stage,
+    missing_for_deal_stage,
+    missing_for_stage,
+    recommended_for_stage,
+)
 from .tables import Tables, tables
 from .team import Team, TeamMember, TeamRole
 
@@ -79,8 +85,10 @@ __all__ = [
     "TeamMember",
     "TeamRole",
     "Trend",
+    "check_deal_stage",
     "check_period",
     "check_stage",
+    "missing_for_deal_stage",
     "missing_for_stage",
     "recommended_for_stage",
     "tables",

@@ -1,16 +1,23 @@
 """The stage gate: minimum information per sales stage (DOMAIN.md §1).
 
-An account may not move into a stage while information that stage requires is missing;
-:func:`missing_for_stage` says exactly what is missing, :func:`check_stage` raises.
+An account or a deal may not move into a stage while information that stage requires is missing;
+:func:`missing_for_stage` / :func:`missing_for_deal_stage` say exactly what is missing,
+:func:`check_stage` / :func:`check_deal_stage` raise.
 """
 
 from __future__ import annotations
 
 from .account import SalesStage
-from .deal import DealOutcome
+from .deal import Deal, DealOutcome
 from .dossier import Dossier
 
-__all__ = ["check_stage", "missing_for_stage", "recommended_for_stage"]
+__all__ = [
+    "check_deal_stage",
+    "check_stage",
+    "missing_for_deal_stage",
+    "missing_for_stage",
+    "recommended_for_stage",
+]
 
 
 def _missing_at(d: Dossier, stage: SalesStage) -> list[str]:
@@ -100,3 +107,73 @@ def check_stage(dossier: Dossier, stage: SalesStage | str | None = None) -> None
     missing = missing_for_stage(dossier, stage)
     if missing:
         raise StageGateError(f"Account {dossier.account.id}", stage.value, missing)
+
+
+# -- deals -----------------------------------------------------------------------------------
+def _deal_missing_at(d: Dossier, deal: Deal, stage: SalesStage) -> list[str]:
+    need = next((n for n in d.needs if n.id == deal.need), None) if deal.need else None
+    missing: list[str] = []
+    if stage is SalesStage.POTENTIAL:
+        if not any(p.position and p.roles for p in d.persons if p.active):
+            missing.append("a contact person with position and buying-center role (persons)")
+    elif stage is SalesStage.SALE:
+        if not (deal.product or (need and need.product)):
+            missing.append("the product/service (deal.product or its need's product)")
+        if deal.volume is None and not (need and need.volume is not None):
+            missing.append("the volume (deal.volume or its need's volume)")
+        if not (deal.expected_close or (need and need.wanted_date)):
+            missing.append("the wanted delivery date (deal.expected_close or need.wanted_date)")
+    elif stage is SalesStage.BUYER:
+        if deal.volume is None:
+            missing.append("the volume of the deal (deal.volume)")
+        if not deal.closed_on:
+            missing.append("the date of the deal (deal.closed_on)")
+        if not deal.delivery_terms:
+            missing.append("the delivery terms (deal.delivery_terms)")
+    elif stage is SalesStage.REPEAT and not (deal.contract_terms or d.account.contract_terms):
+        missing.append("the contract terms (deal.contract_terms or account.contract_terms)")
+    return missing
+
+
+def missing_for_deal_stage(
+    dossier: Dossier, deal: Deal | str, stage: SalesStage | str
+) -> list[str]:
+    """What ``deal`` lacks to be in ``stage`` of the five-stage model (cumulative, like
+    :func:`missing_for_stage`): a contact with position and role from ``potential`` on; product,
+    volume and wanted delivery date from ``sale`` on (the deal's own or its need's); volume, date
+    and delivery terms from ``buyer`` on; contract terms for ``repeat``.
+
+    Examples
+    --------
+    >>> from kam.model import Account, Deal, Dossier
+    >>> d = Dossier(account=Account(id="ACME", name="Acme", phone="1"),
+    ...             deals=[Deal(id="D1", title="Pumps", product="pump set", volume=4)])
+    >>> for item in missing_for_deal_stage(d, "D1", "sale"):
+    ...     print(item)
+    a contact person with position and buying-center role (persons)
+    the wanted delivery date (deal.expected_close or need.wanted_date)
+    """
+    deal = dossier.deal(deal) if isinstance(deal, str) else deal
+    target = _stage(stage)
+    out: list[str] = []
+    for s in SalesStage:
+        out += _deal_missing_at(dossier, deal, s)
+        if s is target:
+            break
+    return out
+
+
+def check_deal_stage(dossier: Dossier, deal: Deal | str) -> None:
+    """Raise :class:`~kam.errors.StageGateError` if ``deal`` lacks what its stage requires.
+    Deals whose stage is not one of the five default stages (a CRM's own stages) are not gated."""
+    from ..errors import StageGateError
+
+    deal = dossier.deal(deal) if isinstance(deal, str) else deal
+    if deal.stage not in _STAGE_VALUES:
+        return
+    missing = missing_for_deal_stage(dossier, deal, deal.stage)
+    if missing:
+        raise StageGateError(f"Deal {deal.id} of account {dossier.account.id}", deal.stage, missing)
+
+
+_STAGE_VALUES = {s.value for s in SalesStage}

@@ -40,7 +40,7 @@ from ..errors import (
     StaleRevision,
     ValidationProblem,
 )
-from ..model import Dossier, SalesStage, Team, check_stage
+from ..model import Dossier, SalesStage, Team, check_deal_stage, check_stage
 from .diff import diff_records
 from .schema import documents, metadata, revisions
 
@@ -360,7 +360,9 @@ class Workspace:
 
         ``based_on`` defaults to the revision the dossier was loaded from (``None`` for a new
         account). If the account changed since, :class:`~kam.errors.StaleRevision` is raised and
-        nothing is written. Moving the account into a later sales stage checks the stage gate.
+        nothing is written. Moving the account, or one of its deals, into a later sales stage
+        checks the stage gate (DOMAIN.md §1); a new account is gated at its stage, a new deal is
+        recorded where it stands.
         """
         with self._tx() as conn:
             return self._save(conn, dossier, author, message, based_on, at)
@@ -483,9 +485,19 @@ class Workspace:
                     )
                 )
             ).scalar_one()
-            previous = SalesStage(json.loads(data)["account"]["sales_stage"]).number
+            before = json.loads(data)
+            previous = SalesStage(before["account"]["sales_stage"]).number
+            deal_stages = {x["id"]: x["stage"] for x in before.get("deals", [])}
+        else:
+            deal_stages = {}
         if dossier.account.sales_stage.number > previous:
             check_stage(dossier)
+        # Deals moved to a later stage are gated. A deal saved for the first time is a record of
+        # where it stands (e.g. history from a CRM import, whose report lists what it lacks).
+        for deal in dossier.deals:
+            was = deal_stages.get(deal.id)
+            if was is not None and _stage_number(deal.stage) > _stage_number(was):
+                check_deal_stage(dossier, deal)
         team = self._team(conn)
         if team.members:
             _team_problems(dossier, team)
@@ -546,6 +558,14 @@ class Workspace:
         return Revision(
             _TEAM_KEY, head + 1, head or None, author, created.replace(tzinfo=UTC), message
         )
+
+
+_STAGE_NUMBERS = {s.value: s.number for s in SalesStage}
+
+
+def _stage_number(stage: str | None) -> int:
+    """Position in the five-stage model; 0 for none or a stage outside it (not gated)."""
+    return _STAGE_NUMBERS.get(stage or "", 0)
 
 
 def _team_problems(d: Dossier, team: Team) -> None:
