@@ -20,12 +20,14 @@ Examples
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -130,8 +132,9 @@ def fmt_value(value: Any, kind: str = "auto") -> str:
 
 
 def _is_negative(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) \
-        and not _is_missing(value) and value < 0
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return False
+    return not _is_missing(value) and bool(value < 0)
 
 
 def _cell(value: Any, kind: str) -> str:

@@ -7,25 +7,35 @@ because they quote names from the dossier.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from ..periods import end_date
 from .display import fmt_number, fmt_percent
 
 __all__ = [
+    "accuracy_sentence",
     "budget_sentence",
+    "buyers_sentence",
     "buying_center_sentence",
+    "concentration_sentence",
+    "conversion_sentence",
     "cost_sentence",
     "deals_sentence",
+    "funnel_sentence",
     "health_sentence",
     "needmap_sentence",
     "next_actions_sentence",
     "opportunity_sentence",
     "plan_sentence",
     "position_sentence",
+    "profit_sentence",
     "profit_trend_sentence",
     "prospect_sentence",
+    "rating_sentence",
+    "whale_sentence",
 ]
 
 
@@ -174,21 +184,33 @@ def next_actions_sentence(actions: pd.DataFrame, overdue: int = 0) -> str:
 
 
 # -- profitability ----------------------------------------------------------------------------
-def profit_trend_sentence(by_period: pd.DataFrame) -> str:
-    """Revenue and net contribution of the last period against the one before.
+def profit_trend_sentence(by_period: pd.DataFrame, as_of: date | None = None) -> str:
+    """Revenue and net contribution of the last complete period against the one before
+    (``by_period``: ``period``, ``revenue``, ``net_contribution``; a period that ends after
+    ``as_of`` is still running and is named as such).
 
     >>> f = pd.DataFrame({"period": ["2025", "2026"], "revenue": [1000.0, 1200.0],
     ...                   "net_contribution": [100.0, -50.0]})
-    >>> profit_trend_sentence(f)
-    'In 2026 revenue was 1,200 (+20.0% on 2025) and net contribution -50 (150 less than in 2025).'
+    >>> print(profit_trend_sentence(f))  # doctest: +NORMALIZE_WHITESPACE
+    In 2026 revenue was 1,200 (+20.0% on 2025) and net contribution -50 (150 less than in
+    2025).
     """
     if by_period.empty:
         return "No sales or costs recorded yet: there is no profitability to show."
-    last = by_period.iloc[-1]
+    running = ""
+    done = by_period
+    if as_of is not None:
+        ends = by_period["period"].map(lambda p: end_date(str(p)))
+        done = by_period[ends <= as_of]
+        if len(done) < len(by_period):
+            running = f" ({by_period.iloc[-1]['period']} is still running.)"
+    if done.empty:
+        return "No complete period yet." + running
+    last = done.iloc[-1]
     text = (f"In {last['period']} revenue was {fmt_number(last['revenue'])} and net "
             f"contribution {fmt_number(last['net_contribution'])}.")
-    if len(by_period) > 1:
-        prev = by_period.iloc[-2]
+    if len(done) > 1:
+        prev = done.iloc[-2]
         growth = (f" ({'+' if last['revenue'] >= prev['revenue'] else ''}"
                   f"{fmt_percent(last['revenue'] / prev['revenue'] - 1)} on {prev['period']})"
                   if prev["revenue"] else "")
@@ -198,35 +220,71 @@ def profit_trend_sentence(by_period: pd.DataFrame) -> str:
         text = (f"In {last['period']} revenue was {fmt_number(last['revenue'])}{growth} and "
                 f"net contribution {fmt_number(last['net_contribution'])} ({change} "
                 f"{prev['period']}).")
-    return text
+    return text + running
 
 
-def cost_sentence(by_category: pd.Series) -> str:
-    """The largest cost-to-serve categories (``category -> amount`` for the period).
+def profit_sentence(profit: Any | None, account_id: str, period: str) -> str:
+    """What the account brought in the period (a :class:`~kam.profitability.Profitability`)."""
+    rows = None if profit is None else profit.accounts[profit.accounts["account_id"] == account_id]
+    if rows is None or rows.empty:
+        return f"No revenue or cost-to-serve is recorded for {period}."
+    r = rows.iloc[0]
+    if not r["revenue"]:
+        return (f"In {period} the account bought nothing yet and cost "
+                f"{fmt_number(r['cost_to_serve'])} to serve.")
+    margin = "" if pd.isna(r["gross_margin_pct"]) else \
+        f" at a {fmt_percent(r['gross_margin_pct'])} gross margin"
+    net = ("" if pd.isna(r["net_margin_pct"]) else
+           f" ({fmt_percent(r['net_margin_pct'])} of revenue)")
+    verb = "contributed" if r["net_contribution"] >= 0 else "lost"
+    return (f"In {period} the account brought {fmt_number(r['revenue'])} revenue{margin}; after "
+            f"{fmt_number(r['cost_to_serve'])} cost-to-serve it {verb} "
+            f"{fmt_number(abs(r['net_contribution']))}{net}.")
 
-    >>> cost_sentence(pd.Series({"logistics": 300.0, "visits": 100.0}))
+
+def cost_sentence(breakdown: pd.DataFrame) -> str:
+    """The largest cost-to-serve category (``breakdown``: ``category``, ``amount``, ``share``,
+    see :func:`kam.reports.summary.cost_breakdown`).
+
+    >>> cost_sentence(pd.DataFrame({"category": ["logistics", "visits"],
+    ...                             "amount": [300.0, 100.0], "share": [0.75, 0.25]}))
     'Cost-to-serve was 400; the largest category is logistics (75.0%).'
     """
-    total = float(by_category.sum())
+    total = float(breakdown["amount"].sum()) if len(breakdown) else 0.0
     if not total:
         return "No cost-to-serve booked in the period."
-    top = by_category.sort_values(ascending=False)
-    return (f"Cost-to-serve was {fmt_number(total)}; the largest category is {top.index[0]} "
-            f"({fmt_percent(float(top.iloc[0]) / total)}).")
+    top = breakdown.sort_values("amount", ascending=False).iloc[0]
+    return (f"Cost-to-serve was {fmt_number(total)}; the largest category is {top['category']} "
+            f"({fmt_percent(float(top['amount']) / total)}).")
 
 
-def budget_sentence(frame: pd.DataFrame) -> str:
-    """Categories over budget (``category``, ``budget``, ``actual``, ``variance`` =
-    actual - budget)."""
-    if frame.empty:
-        return "No cost-to-serve budget is set for the period."
-    over = frame[frame["variance"] > 0].sort_values("variance", ascending=False)
+def budget_sentence(frame: pd.DataFrame | None) -> str:
+    """Categories over budget beyond the tolerance, and costs without a budget
+    (:func:`kam.profitability.budget_vs_actual` for one account and period).
+
+    >>> bva = pd.DataFrame({"category": ["logistics", "visits", "rebates"],
+    ...                     "variance": [300.0, 50.0, 20.0],
+    ...                     "status": ["over", "ok", "unbudgeted"]})
+    >>> print(budget_sentence(bva))  # doctest: +NORMALIZE_WHITESPACE
+    1 category went over budget beyond the tolerance, most of all logistics (by 300): that
+    needs investigating. 1 category has costs but no budget (rebates).
+    """
+    if frame is None or frame.empty:
+        return "Neither a cost-to-serve budget nor a cost is recorded for the period."
+    over = frame[frame["status"] == "over"].sort_values("variance", ascending=False)
+    loose = frame[frame["status"] == "unbudgeted"]
     if over.empty:
-        return "Every category stayed within its budget."
-    first = over.iloc[0]
-    return (f"{_n(len(over), 'category', 'categories')} went over budget; most of all "
-            f"{first['category']} (by {fmt_number(first['variance'])}), which needs "
-            "investigating.")
+        text = "Every budgeted category stayed within its budget and tolerance."
+    else:
+        first = over.iloc[0]
+        text = (f"{_n(len(over), 'category', 'categories')} went over budget beyond the "
+                f"tolerance, most of all {first['category']} (by "
+                f"{fmt_number(first['variance'])}): that needs investigating.")
+    if len(loose):
+        names = ", ".join(str(c) for c in loose["category"])
+        text += (f" {_n(len(loose), 'category', 'categories')} "
+                 f"{'has' if len(loose) == 1 else 'have'} costs but no budget ({names}).")
+    return text
 
 
 def position_sentence(position: Any | None) -> str:
@@ -239,3 +297,112 @@ def position_sentence(position: Any | None) -> str:
     if position.contribution_share is not None:
         text += f" and {fmt_percent(position.contribution_share)} of the net contribution"
     return text + "."
+
+
+# -- portfolio ----------------------------------------------------------------------------
+def concentration_sentence(concentration: Any | None) -> str:
+    """How dependent the portfolio is on a few accounts (a
+    :class:`~kam.portfolio.Concentration`)."""
+    if concentration is None or concentration.shares.empty:
+        return "No revenue in the period, so there is no concentration to measure."
+    top = concentration.shares.iloc[0]
+    n = len(concentration.shares)
+    text = (f"{top['name']} alone brings {fmt_percent(concentration.top1)} of revenue and the "
+            f"top {min(5, n)} bring {fmt_percent(concentration.top5)}; the revenue is as "
+            f"concentrated as if {concentration.effective_accounts:.1f} equal accounts held it.")
+    if len(concentration.warnings):
+        text += " That dependency is a risk: a key client this large can dictate terms."
+    return text
+
+
+def whale_sentence(whale: Any | None) -> str:
+    """Where the net contribution comes from (a :class:`~kam.profitability.WhaleCurve`)."""
+    if whale is None or whale.curve.empty:
+        return "No revenue or cost in the period: no whale curve."
+    if whale.total <= 0:
+        return (f"The portfolio loses money overall: net contribution {fmt_number(whale.total)}; "
+                f"{_n(whale.n_profitable, 'account')} earn {fmt_number(whale.peak)}.")
+    return (f"The {_n(whale.peak_accounts, 'most profitable account')} earn "
+            f"{fmt_percent(whale.peak_pct, 0)} of the total net contribution of "
+            f"{fmt_number(whale.total)}; the other {whale.n_unprofitable} give back "
+            f"{fmt_number(whale.given_back)}.")
+
+
+def funnel_sentence(funnel: Any | None, weakest: pd.Series | None) -> str:
+    """Conversion and the weakest link of the funnel (:func:`kam.funnel.funnel`,
+    :func:`kam.funnel.weakest_link`)."""
+    if funnel is None or funnel.totals.empty or not int(funnel.totals["worked"].iloc[0]):
+        return "No deal in the selection: no funnel."
+    tot = funnel.totals.iloc[0]
+    text = (f"{int(tot['won'])} of {int(tot['worked'])} clients worked signed "
+            f"({fmt_percent(tot['conversion'])} conversion; "
+            f"{fmt_percent(tot['financial_conversion'])} by budget)")
+    if weakest is not None:
+        text += (f"; the weakest link is {weakest['from_stage']} → {weakest['to_stage']}, where "
+                 f"{fmt_percent(weakest['lost_share'], 0)} of the decided deals were lost")
+    return text + "."
+
+
+def conversion_sentence(conversion: pd.DataFrame) -> str:
+    """Quantitative against financial conversion per manager (:func:`kam.funnel.conversion`
+    with ``by="manager"``): the one converting most deals need not bring the most money.
+
+    >>> conv = pd.DataFrame({"manager": ["ann", "bob"], "conversion": [0.15, 0.03],
+    ...                      "financial_conversion": [0.10, 0.30], "value_won": [1e5, 9e5]})
+    >>> print(conversion_sentence(conv))  # doctest: +NORMALIZE_WHITESPACE
+    ann converts the most deals (15.0%), bob the most budget (30.0%) and brings the most
+    money (900,000).
+    """
+    if conversion.empty:
+        return "No deal to compare the managers on."
+    by_count = conversion.sort_values("conversion", ascending=False).iloc[0]
+    by_value = conversion.sort_values("financial_conversion", ascending=False).iloc[0]
+    richest = conversion.sort_values("value_won", ascending=False).iloc[0]
+    if by_count["manager"] == by_value["manager"]:
+        text = (f"{by_count['manager']} converts the most deals "
+                f"({fmt_percent(by_count['conversion'])}) and the most budget "
+                f"({fmt_percent(by_value['financial_conversion'])})")
+    else:
+        text = (f"{by_count['manager']} converts the most deals "
+                f"({fmt_percent(by_count['conversion'])}), {by_value['manager']} the most "
+                f"budget ({fmt_percent(by_value['financial_conversion'])})")
+    if richest["manager"] == by_value["manager"]:
+        text += f" and brings the most money ({fmt_number(richest['value_won'])})."
+    else:
+        text += (f"; {richest['manager']} brings the most money "
+                 f"({fmt_number(richest['value_won'])}).")
+    return text
+
+
+def accuracy_sentence(accuracy: pd.DataFrame, realization: float | None) -> str:
+    """Plan accuracy per manager and what the realization ratio means for the next plan
+    (:func:`kam.planning.plan_accuracy`, :func:`kam.planning.realization`)."""
+    if accuracy.empty or realization is None:
+        return "No settled deal yet to measure plan accuracy."
+    worst = accuracy.sort_values("mape", ascending=False).iloc[0]
+    if realization <= 0:
+        return ("No planned budget has been realised yet (r = 0): the plans cannot be scaled to "
+                f"a target; the least accurate planner is {worst['manager']}.")
+    return (f"Plans realise at r = {realization:.2f} (actual ÷ planned): to get a target T, "
+            f"plan T ÷ r = {1 / realization:.2f} × T. The least accurate planner is "
+            f"{worst['manager']} (error {fmt_percent(worst['mape'], 0)}).")
+
+
+def rating_sentence(rating: pd.DataFrame) -> str:
+    """The top of the client rating (:func:`kam.rating.client_rating`)."""
+    if rating.empty:
+        return "No rating entry yet."
+    top = rating.iloc[0]
+    return (f"{top['name']} leads the client rating with {fmt_number(top['total'])} points "
+            f"(status {fmt_number(top['status'])} + event {fmt_number(top['event'])} + personal "
+            f"{fmt_number(top['personal'])}); work on the top of the list first.")
+
+
+def buyers_sentence(dynamics: pd.DataFrame) -> str:
+    """New and lost buyers in the last complete period (:func:`kam.portfolio.buyer_dynamics`)."""
+    if dynamics.empty:
+        return "No buyer yet."
+    done = dynamics[dynamics["complete"].astype(bool)] if "complete" in dynamics else dynamics
+    last = (done if len(done) else dynamics).iloc[-1]
+    return (f"In {last['period']}: {int(last['buyers'])} buyers, {int(last['new'])} new, "
+            f"{int(last['lost'])} lost.")

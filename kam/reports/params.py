@@ -233,6 +233,10 @@ the plan report takes: workspace, account_id, period, as_of
                 if manager not in team:
                     raise _problem(kind, "manager", f"{manager!r} is not a member of the team; "
                                    "known: " + (", ".join(team) or "none (the team is empty)"))
+                kams = sorted({d.account.kam for d in ws.load_all() if d.account.kam})
+                if manager not in kams:
+                    raise _problem(kind, "manager", f"{manager!r} manages no account; managers "
+                                   "with accounts: " + (", ".join(kams) or "none"))
     return ReportParams(kind=kind, workspace=location, demo=demo, as_of=as_of, period=period,
                         account_id=account_id, manager=manager, given=given)
 

@@ -11,23 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from ..model import Dossier, Team
+from ..periods import NoData
 from ..profitability import Profitability, rank_by_contribution
-from .display import KeyFigure
+from .display import KeyFigure, fmt_percent, fmt_value
 from .params import ReportParams
+
+T = TypeVar("T")
 
 __all__ = [
     "Position",
     "account_facts",
+    "cost_breakdown",
     "plan_key_figures",
+    "portfolio_alerts",
+    "portfolio_facts",
+    "portfolio_key_figures",
     "portfolio_position",
-    "profit_or_none",
+    "position_table",
     "profitability_key_figures",
     "score_tone",
+    "unless_no_data",
 ]
 
 
@@ -64,15 +72,31 @@ def account_facts(dossier: Dossier, team: Team, params: ReportParams) -> list[tu
     ]
 
 
-def profit_or_none(compute: Callable[[], Profitability]) -> Profitability | None:
-    """``compute()``, or ``None`` when the period holds no revenue or cost line
+def unless_no_data(compute: Callable[[], T]) -> T | None:
+    """``compute()``, or ``None`` when the period holds no line to compute from
     (:class:`~kam.periods.NoData`): a prospect without sales has no profitability yet."""
-    from ..periods import NoData
-
     try:
         return compute()
     except NoData:
         return None
+
+
+def cost_breakdown(profit: Profitability | None, account_id: str) -> pd.DataFrame:
+    """Cost-to-serve of one account by category (``category``, ``amount``, ``share`` of the
+    account's cost-to-serve), largest first, categories without cost left out."""
+    columns = ["category", "amount", "share"]
+    if profit is None:
+        return pd.DataFrame(columns=columns)
+    rows = profit.by_category[profit.by_category["account_id"] == account_id]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    amounts = rows.drop(columns=[c for c in ("account_id", "period") if c in rows]).sum()
+    amounts = amounts[amounts != 0].sort_values(ascending=False)
+    total = float(amounts.sum())
+    return pd.DataFrame({"category": [str(c) for c in amounts.index],
+                         "amount": amounts.to_numpy(dtype=float),
+                         "share": (amounts / total).to_numpy(dtype=float) if total else
+                         [float("nan")] * len(amounts)})
 
 
 def _row(profit: Profitability | None, account_id: str) -> dict[str, Any] | None:
@@ -164,6 +188,16 @@ def portfolio_position(portfolio: Profitability, account_id: str) -> Position | 
         contribution_share=None if pd.isna(share) else float(share))
 
 
+def position_table(position: Position) -> pd.DataFrame:
+    """The :class:`Position` as a two-column table (``measure``, ``value`` as text)."""
+    return pd.DataFrame({
+        "measure": ["Rank by net contribution", "Share of portfolio revenue",
+                    "Share of portfolio net contribution"],
+        "value": [f"{position.rank} of {position.of}", fmt_percent(position.revenue_share),
+                  fmt_percent(position.contribution_share)],
+    })
+
+
 def profitability_key_figures(profit: Profitability | None, account_id: str, *,
                               position: Position | None) -> list[KeyFigure]:
     """The key figures of the profitability report (one account over the report period)."""
@@ -183,3 +217,72 @@ def profitability_key_figures(profit: Profitability | None, account_id: str, *,
         out.append(KeyFigure("Share of portfolio revenue", position.revenue_share, "pct"))
     return out
 
+
+
+def _measure(measures: pd.DataFrame, name: str) -> Any:
+    rows = measures[measures["measure"] == name]
+    return None if rows.empty else rows["value"].iloc[0]
+
+
+def portfolio_key_figures(overview: Any | None, *, accounts: int, whale: Any | None,
+                          funnel: Any | None, realization: float | None) -> list[KeyFigure]:
+    """The key figures of the portfolio report: ``overview`` a
+    :class:`~kam.portfolio.PortfolioSummary` (``None``: no revenue in the period),
+    ``accounts`` the number of accounts selected, ``whale`` a
+    :class:`~kam.profitability.WhaleCurve`, ``funnel`` a :class:`~kam.funnel.Funnel`,
+    ``realization`` the ratio r of :func:`kam.planning.realization` (``None`` for what could not
+    be computed)."""
+    out = [KeyFigure("Accounts", accounts, "int")]
+    if overview is not None:
+        m = overview.measures
+        warned = overview.concentration is not None and len(overview.concentration.warnings)
+        out += [
+            KeyFigure("Buyers", _measure(m, "buyers"), "int", note=(
+                f"{fmt_value(_measure(m, 'potential clients'), 'int')} potential clients")),
+            KeyFigure("Revenue", _measure(m, "revenue"), "money"),
+            KeyFigure("Gross margin", _measure(m, "gross margin %"), "pct"),
+            KeyFigure("Top account's share", _measure(m, "top 1 share"), "pct",
+                      tone="bad" if warned else None),
+        ]
+    else:
+        out.append(KeyFigure("Revenue", 0.0, "money", note="no sales in the period"))
+    if whale is not None:
+        out.append(KeyFigure("Net contribution", whale.total, "money",
+                             tone="bad" if whale.total < 0 else None,
+                             note=f"{whale.n_unprofitable} unprofitable accounts"))
+    if funnel is not None and len(funnel.totals) and int(funnel.totals["worked"].iloc[0]):
+        out.append(KeyFigure("Conversion", funnel.totals["conversion"].iloc[0], "pct",
+                             note="contracts won / clients worked"))
+    if realization is not None:
+        out.append(KeyFigure("Realization r", realization, "pct", note="actual / planned"))
+    return out
+
+
+def portfolio_alerts(concentration: Any | None, cross: pd.DataFrame | None) -> pd.DataFrame:
+    """Warnings of the portfolio report: every concentration threshold exceeded
+    (:func:`kam.portfolio.concentration`) and every manager lagging the team at a stage
+    (:func:`kam.funnel.manager_stage_conversion`, rows flagged ``lagging``)."""
+    rows: list[dict[str, Any]] = []
+    if concentration is not None:
+        for w in concentration.warnings.itertuples():
+            rows.append({"severity": "medium", "warning": f"Dependency: {w.message}",
+                         "action": "Grow other accounts so that no client can dictate terms"})
+    if cross is not None and len(cross) and "lagging" in cross:
+        for r in cross[cross["lagging"].astype(bool)].to_dict("records"):
+            rows.append({"severity": "low", "warning": (
+                f"{r['manager']} converts {fmt_percent(r['conversion'])} from "
+                f"{r['from_stage']} to {r['to_stage']} against the team's "
+                f"{fmt_percent(r['team_conversion'])}"),
+                "action": "Review that stage's deals and refusal reasons with the manager"})
+    return pd.DataFrame(rows, columns=["severity", "warning", "action"])
+
+
+def portfolio_facts(params: ReportParams, team: Team, accounts: int) -> list[tuple[str, str]]:
+    """The facts under the portfolio report's title."""
+    return [
+        ("Accounts", "all" if params.manager is None else
+         f"managed by {_member(team, params.manager)}"),
+        ("Number", str(accounts)),
+        ("Period", params.period),
+        ("As of", params.as_of.isoformat()),
+    ]
