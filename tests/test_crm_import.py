@@ -13,9 +13,10 @@ from io_samples import MAVEN, snapshot
 
 from kam.cli.io import import_cmd
 from kam.errors import ImportFailed
+from kam.funnel import funnel, load_stages
 from kam.io import CrmMapping, ImportReport, import_crm, load_mapping, read_crm_export
 from kam.io.csv_files import slugify
-from kam.model import DealOutcome, Person, SalesStage, TeamRole
+from kam.model import DealOutcome, Person, SalesStage, TeamRole, tables
 from kam.store import Workspace
 
 pytestmark = pytest.mark.skipif(not MAVEN.is_dir(), reason="Maven CRM export not available")
@@ -80,29 +81,68 @@ def test_first_csv_row_becomes_this_deal(by_name):
     engaged 2016-10-20, closed 2017-03-01, close value 1054; products.csv: GTX Plus Basic is in
     series GTX at list price 1096."""
     deal = by_name["Cancity"].deal("1C1I7A6R")
-    assert (deal.stage, deal.outcome, deal.manager) == ("buyer", DealOutcome.WON, "moses-frase")
+    assert (deal.stage, deal.outcome, deal.manager) == ("Won", DealOutcome.WON, "moses-frase")
     assert (deal.product, deal.product_group) == ("GTX Plus Basic", "GTX")
     assert (deal.planned_budget, deal.actual_budget) == (1096, 1054)
     assert (deal.created, deal.closed_on, deal.period) == (
         date(2016, 10, 20), date(2017, 3, 1), "2017-03")
     assert [(h.stage, h.on) for h in deal.history] == [
-        ("potential", date(2016, 10, 20)), ("buyer", date(2017, 3, 1))]
+        ("Engaging", date(2016, 10, 20)), ("Won", date(2017, 3, 1))]
 
 
 def test_lost_and_open_deals(by_name, raw):
     opp = raw["sales_pipeline"]
     lost = opp[(opp["deal_stage"] == "Lost")].iloc[0]
     deal = by_name[lost["account"]].deal(lost["opportunity_id"])
-    assert (deal.stage, deal.outcome) == ("potential", DealOutcome.REFUSED)
+    assert (deal.stage, deal.outcome) == ("Lost", DealOutcome.REFUSED)
     assert deal.refusal_reason == "not recorded in the CRM export"
     assert deal.actual_budget is None and deal.closed_on == date.fromisoformat(lost["close_date"])
     engaging = opp[(opp["deal_stage"] == "Engaging") & opp["account"].notna()].iloc[0]
     deal = by_name[engaging["account"]].deal(engaging["opportunity_id"])
     assert (deal.stage, deal.outcome, deal.closed_on, deal.period) == (
-        "potential", DealOutcome.OPEN, None, None)
+        "Engaging", DealOutcome.OPEN, None, None)
+    assert [h.stage for h in deal.history] == ["Engaging"]
     prospecting = opp[(opp["deal_stage"] == "Prospecting") & opp["account"].notna()].iloc[0]
     deal = by_name[prospecting["account"]].deal(prospecting["opportunity_id"])
-    assert (deal.stage, deal.created, deal.history) == ("lead", None, [])
+    assert (deal.stage, deal.created, deal.history) == ("Prospecting", None, [])
+
+
+def test_mapping_reads_the_crm_stages_as_the_funnel_does():
+    """templates/crm/maven.yaml (stage rules) and templates/stages.yaml (the funnel's aliases)
+    must give each Maven stage the same kam stage."""
+    stages = load_stages()
+    for name, rule in load_mapping().opportunities.stages.items():
+        assert stages.position(name) == stages.position(rule.stage.value), name
+
+
+def test_funnel_of_the_import_equals_plain_pandas(crm, raw):
+    """Stage names as the CRM has them, read through the funnel's aliases: the win rate is
+    won / (won + lost) among opportunities with an account."""
+    opp = raw["sales_pipeline"].dropna(subset=["account"])
+    won, lost = (opp["deal_stage"] == "Won").sum(), (opp["deal_stage"] == "Lost").sum()
+    totals = funnel(tables(crm.dossiers)).totals.iloc[0]
+    assert (totals["worked"], totals["won"]) == (len(opp), won)
+    assert totals["win_rate"] == pytest.approx(won / (won + lost))  # 4238 / 6711
+
+
+def test_kam_stage_names_hold_deals_at_what_their_gate_allows(raw):
+    """With stage_names: kam, a deal gets the kam stage of its CRM stage, lowered to the highest
+    stage whose deal gate passes. No contact persons in the export: potential (a contact with
+    position and role) fails for every deal, so all deals are leads and lose their history."""
+    mapping = load_mapping()
+    mapping.opportunities.stage_names = "kam"
+    crm = read_crm_export(MAVEN, mapping)
+    opp = raw["sales_pipeline"].dropna(subset=["account"])
+    deals = [x for d in crm.dossiers for x in d.deals]
+    assert {x.stage for x in deals} == {"lead"} and all(not x.history for x in deals)
+    r = crm.report
+    held = r.details["deals held below the stage their CRM stage stands for"]
+    assert len(held) == (opp["deal_stage"] != "Prospecting").sum()
+    assert held.groupby("crm_suggests").size().to_dict() == {
+        "buyer": (opp["deal_stage"] == "Won").sum(),
+        "potential": opp["deal_stage"].isin(["Engaging", "Lost"]).sum()}
+    assert set(held["missing"]) == {
+        "a contact person with position and buying-center role (persons)"}
 
 
 def test_accounts_profile_revenue_in_usd_and_parent_ids(by_name, raw):
@@ -265,6 +305,17 @@ def test_contacts_file_adds_persons_and_lets_accounts_reach_potential(tmp_path):
     held = r.held.set_index("account_id")
     assert held.loc["cancity", "missing"].startswith("a need with product/service, volume")
 
+    # With kam stage names, Cancity's engaged, won and lost deals pass the potential gate (a
+    # contact with position and role) but not sale (no volume, no wanted date): potential.
+    data["opportunities"]["stage_names"] = "kam"
+    crm = read_crm_export(folder, CrmMapping.model_validate(data))
+    cancity = next(d for d in crm.dossiers if d.account.id == "cancity")
+    assert {x.stage for x in cancity.deals if x.stage != "lead"} == {"potential"}
+    won = cancity.deal("1C1I7A6R")
+    assert [(h.stage, h.on) for h in won.history] == [("potential", date(2016, 10, 20))]
+    held = crm.report.details["deals held below the stage their CRM stage stands for"]
+    assert set(held.loc[held["account_id"] == "cancity", "stage"]) == {"potential"}
+
 
 def test_missing_optional_contacts_file_is_reported(tmp_path):
     data = load_mapping().model_dump(exclude={"source"})
@@ -323,6 +374,24 @@ def test_changed_export_updates_only_that_account_and_keeps_kam_edits(tmp_path, 
     assert d.deal(lost.id).refusal_reason == "high price"
     assert [p.id for p in d.persons] == ["lee"] and d.account.notes == "met the CFO"
     assert ws.history("cancity")["revision"].tolist() == [1, 2, 3]
+
+
+def test_reimport_with_kam_stages_does_not_move_a_deal_back(tmp_path):
+    """A KAM completes a deal (volume, delivery terms...) and moves it forward in kam: the next
+    import keeps that stage rather than the lower one the export allows."""
+    mapping = load_mapping()
+    mapping.opportunities.stage_names = "kam"
+    ws = Workspace(tmp_path / "ws", create=True)
+    import_crm(ws, MAVEN, mapping)
+    d = ws.load("cancity")
+    d.persons.append(Person(id="lee", name="Ann Lee", position="CFO", roles=["power"]))
+    deal = d.deal("1C1I7A6R")
+    deal.volume, deal.delivery_terms, deal.expected_close = 2, "FCA", date(2017, 3, 1)
+    deal.stage = "buyer"
+    ws.save(d, author="kam")
+    report = import_crm(ws, MAVEN, mapping)
+    assert report.saved.set_index("account_id").loc["cancity", "action"] == "unchanged"
+    assert ws.load("cancity").deal("1C1I7A6R").stage == "buyer"
 
 
 def test_import_is_all_or_nothing(tmp_path):

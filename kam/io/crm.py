@@ -40,6 +40,7 @@ import functools
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,14 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..errors import InputError, ValidationProblem
-from ..model import DealOutcome, Dossier, SalesStage, Team, missing_for_stage
+from ..model import (
+    DealOutcome,
+    Dossier,
+    SalesStage,
+    Team,
+    missing_for_deal_stage,
+    missing_for_stage,
+)
 from ..model.dossier import problems_from_pydantic
 from ..store import Workspace
 from .crm_build import (
@@ -82,6 +90,7 @@ _DEAL_FIELDS = ("title", "stage", "outcome", "manager", "product", "product_grou
 _PERSON_FIELDS = ("name", "position", "department", "phone", "email", "roles")
 _MEMBER_FIELDS = ("name", "role", "manager", "region")
 Q_HELD = "accounts held below the stage their deals suggest"
+Q_DEALS_HELD = "deals held below the stage their CRM stage stands for"
 
 
 @dataclass
@@ -142,31 +151,39 @@ def _category_columns(m: CrmMapping, f: Files) -> list[tuple[CsvTable, str]]:
     return [(t, c) for t, c in cols if c]
 
 
-def _suggested(d: Dossier) -> SalesStage:
+def _suggested(d: Dossier, m: CrmMapping) -> SalesStage:
     """The stage an account's deals point to: 2+ won deals -> repeat, 1 -> buyer, else the
-    furthest stage any deal reached."""
+    furthest kam stage any deal stands for."""
     won = sum(x.outcome is DealOutcome.WON for x in d.deals)
     if won >= 2:
         return SalesStage.REPEAT
     if won == 1:
         return SalesStage.BUYER
-    stages = [SalesStage(x.stage) for x in d.deals if x.stage in SalesStage._value2member_map_]
+    stages = [s for x in d.deals if (s := m.opportunities.kam_stage(x.stage)) is not None]
     return max(stages, key=lambda s: s.number, default=SalesStage.LEAD)
 
 
-def _set_stages(dossiers: list[Dossier], report: ImportReport) -> None:
+def _highest_passing(stages: list[SalesStage], missing: Callable[[SalesStage], list[str]],
+                     ) -> tuple[SalesStage, list[str]]:
+    """The last of ``stages`` (in order) up to which every gate passes, and what the first
+    failing one misses."""
+    best = SalesStage.LEAD
+    for s in stages:
+        lacking = missing(s)
+        if lacking:
+            return best, lacking
+        best = s
+    return best, []
+
+
+def _set_stages(dossiers: list[Dossier], m: CrmMapping, report: ImportReport) -> None:
     """Each account at the highest stage whose gate passes; report those held back."""
     held = []
     for d in dossiers:
-        best = SalesStage.LEAD
-        missing: list[str] = []
-        for s in SalesStage:
-            missing = missing_for_stage(d, s)
-            if missing:
-                break
-            best = s
+        best, missing = _highest_passing(list(SalesStage),
+                                         functools.partial(missing_for_stage, d))
         d.account.sales_stage = best
-        suggested = _suggested(d)
+        suggested = _suggested(d, m)
         if suggested.number > best.number:
             held.append({"account_id": d.account.id, "stage": best.value,
                          "deals_suggest": suggested.value, "missing": "; ".join(missing)})
@@ -181,6 +198,34 @@ def _set_stages(dossiers: list[Dossier], report: ImportReport) -> None:
     for s in SalesStage:
         report.add_count(f"accounts at stage {s.value}",
                          sum(d.account.sales_stage is s for d in dossiers))
+
+
+def _cap_deals(dossiers: list[Dossier], report: ImportReport) -> None:
+    """With kam stage names: each deal at the highest stage (up to its CRM stage's) whose deal
+    stage gate passes; report those held back."""
+    held = []
+    for d in dossiers:
+        for deal in d.deals:
+            target = SalesStage(deal.stage)
+            if target is SalesStage.LEAD:
+                continue
+            best, missing = _highest_passing(
+                [s for s in SalesStage if s.number <= target.number],
+                functools.partial(missing_for_deal_stage, d, deal))
+            if best is not target:
+                deal.history = [h for h in deal.history
+                                if SalesStage(h.stage).number <= best.number]
+                deal.stage = best.value
+                held.append({"account_id": d.account.id, "deal_id": deal.id, "stage": best.value,
+                             "crm_suggests": target.value, "missing": "; ".join(missing)})
+    frame = pd.DataFrame(held, columns=["account_id", "deal_id", "stage", "crm_suggests",
+                                        "missing"], dtype=object)
+    reasons = Counter(h["missing"] for h in held)
+    why = "; ".join(f"{n} missing {r}" for r, n in reasons.most_common(3))
+    report.add_quirk(Q_DEALS_HELD, [f"{h['deal_id']}: {h['stage']} (CRM stage stands for "
+                                    f"{h['crm_suggests']})" for h in held],
+                     "set to the highest stage whose deal stage gate passes"
+                     + (f"; {why}" if why else ""), detail=frame)
 
 
 def _file_of(loc: str, f: Files) -> str:
@@ -247,7 +292,9 @@ def _read_export(folder: Path, m: CrmMapping) -> CrmImport:
         raise fail(problems)
     report.add_quirk("accounts without opportunities",
                      [d.account.id for d in dossiers if not d.deals], "kept, without deals")
-    _set_stages(dossiers, report)
+    _set_stages(dossiers, m, report)
+    if m.opportunities.stage_names == "kam":
+        _cap_deals(dossiers, report)
     won = sum(x.actual_budget or 0.0 for d in dossiers for x in d.deals
               if x.outcome is DealOutcome.WON)
     report.add_count("accounts", len(dossiers))
@@ -297,9 +344,14 @@ def _merge_dossier(m: CrmMapping, old: Dossier, new: Dossier) -> Dossier:
                              key=lambda s: s.number)
     deals = _merge_records(old.deals, new.deals, _DEAL_FIELDS)
     kept_reason = {x.id: x.refusal_reason for x in old.deals if x.refusal_reason}
+    old_stage = {x.id: (x.stage, x.history) for x in old.deals}
     for x in deals:
         if x["outcome"] is DealOutcome.REFUSED and x["id"] in kept_reason:
             x["refusal_reason"] = kept_reason[x["id"]]
+        # A deal moved forward in kam (its gate passed there) is not moved back by the CRM.
+        stage, history = old_stage.get(x["id"], (None, None))
+        if stage is not None and _number(stage) > _number(x["stage"]) > 0:
+            x["stage"], x["history"] = stage, history
     persons = _merge_records(old.persons, new.persons, tuple(
         k for k in _PERSON_FIELDS if m.contacts and (k == "name" or getattr(
             m.contacts, "role" if k == "roles" else k))))
@@ -308,6 +360,11 @@ def _merge_dossier(m: CrmMapping, old: Dossier, new: Dossier) -> Dossier:
         return Dossier.model_validate(data)
     except ValidationError as e:
         raise InputError(problems_from_pydantic(e, data)) from None
+
+
+def _number(stage: str) -> int:
+    """Position of a kam stage (0 for a CRM's own stage name)."""
+    return SalesStage(stage).number if stage in SalesStage._value2member_map_ else 0
 
 
 def _merge_team(old: Team, new: Team) -> Team:

@@ -282,7 +282,10 @@ def build_deals(m: CrmMapping, f: Files, ids: dict[str, str], agent_ids: dict[st
     out: dict[str, list[dict[str, Any]]] = {}
     keep = fr.index[account.isin(ids) & fr[om.stage].isin(om.stages)]
     product_col = fr[om.product] if om.product else pd.Series("", index=fr.index)
-    engaged = om.engaged_stage.number
+    crm_names = om.stage_names == "crm"
+    first_rule = om.stages[om.engaged_stage] if om.engaged_stage is not None else None
+    first_name = (om.engaged_stage if crm_names else
+                  first_rule.stage.value if first_rule is not None else None)
     # Plain lists: per-row pandas indexing would cost most of the import's time.
     rows = zip(fr[om.id].to_numpy()[keep], fr[om.stage].to_numpy()[keep],
                fr[om.manager].to_numpy()[keep], account.to_numpy()[keep],
@@ -291,8 +294,9 @@ def build_deals(m: CrmMapping, f: Files, ids: dict[str, str], agent_ids: dict[st
     for oid, stage, agent, acc_name, product, start, end, amount in rows:
         rule = om.stages[stage]
         number = rule.stage.number
+        name = stage if crm_names else rule.stage.value
         deal: dict[str, Any] = {
-            "id": oid, "title": product or f"opportunity {oid}", "stage": rule.stage.value,
+            "id": oid, "title": product or f"opportunity {oid}", "stage": name,
             "outcome": rule.outcome.value, "manager": agent_ids.get(agent),
         }
         if product:
@@ -304,16 +308,19 @@ def build_deals(m: CrmMapping, f: Files, ids: dict[str, str], agent_ids: dict[st
                 deal["planned_budget"] = price
         if rule.refusal_reason:
             deal["refusal_reason"] = rule.refusal_reason
+        # Stage history: the engaged stage on the engage date (for deals that got that far),
+        # then the stage the deal closed in, on the close date, if it is another one.
         history = []
+        entered = first_rule is not None and number >= first_rule.stage.number
         if start is not None:
             deal["created"] = start
-            if number >= engaged:
-                history.append({"stage": om.engaged_stage.value, "on": start})
+            if entered:
+                history.append({"stage": first_name, "on": start})
         if rule.outcome is not DealOutcome.OPEN and end is not None:
             deal["closed_on"] = end
             deal["period"] = f"{end:%Y-%m}"
-            if number > engaged:
-                history.append({"stage": rule.stage.value, "on": end})
+            if not history or history[-1]["stage"] != name:
+                history.append({"stage": name, "on": end})
         if history:
             deal["history"] = history
         if rule.outcome is DealOutcome.WON and amount is not None:

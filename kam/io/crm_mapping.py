@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,7 +38,7 @@ class _Section(BaseModel):
     def columns(self) -> dict[str, str]:
         """kam field -> CSV column, for every mapped column of the section."""
         skip = {"file", "stages", "role_values", "revenue_scale", "notes_from", "optional",
-                "planned_budget", "engaged_stage"}
+                "planned_budget", "engaged_stage", "stage_names"}
         return {k: v for k, v in self.model_dump().items() if k not in skip and isinstance(v, str)}
 
 
@@ -115,13 +116,32 @@ class OpportunitiesMap(_Section):
     created: str | None = Field(None, description="Date the deal was engaged (deal.created).")
     closed_on: str | None = None
     close_value: str | None = Field(None, description="Revenue of a won deal (actual budget).")
-    engaged_stage: SalesStage = Field(
-        SalesStage.POTENTIAL, description="The kam stage a deal entered on its 'created' date; "
-        "the deal's stage history starts there.")
     stages: dict[str, StageRule] = Field(min_length=1)
-    planned_budget: str = Field(
-        "list price", pattern="^(list price|none)$",
-        description="'list price': a deal's planned budget is its product's list price.")
+    engaged_stage: str | None = Field(
+        None, description="The CRM stage a deal entered on its 'created' date (one of the "
+        "stages above); the deal's stage history starts there.")
+    stage_names: Literal["crm", "kam"] = Field(
+        "crm", description="'crm': deals keep the CRM's stage names (the funnel maps them "
+        "with the aliases of templates/stages.yaml; kam's five-stage deal gate does not apply "
+        "to them). 'kam': deals get the kam stage of their rule, lowered to the highest stage "
+        "whose deal stage gate passes; the report lists the deals held back.")
+    planned_budget: Literal["list price", "none"] = Field(
+        "list price", description="'list price': a deal's planned budget is its product's "
+        "list price.")
+
+    @model_validator(mode="after")
+    def _engaged_is_a_stage(self) -> OpportunitiesMap:
+        if self.engaged_stage is not None and self.engaged_stage not in self.stages:
+            raise ValueError(f"engaged_stage {self.engaged_stage!r} is not one of the stages: "
+                             + ", ".join(self.stages))
+        return self
+
+    def kam_stage(self, name: str) -> SalesStage | None:
+        """The kam stage a deal stage name stands for (a CRM name or a kam stage name)."""
+        rule = self.stages.get(name)
+        if rule is not None:
+            return rule.stage
+        return SalesStage(name) if name in SalesStage._value2member_map_ else None
 
 
 class TeamMap(_Section):
