@@ -8,7 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import KamError
-from . import analyses, core
+from . import analyses, core, portfolio
 
 __all__ = ["main"]
 
@@ -30,8 +30,19 @@ def main() -> None:
 
 
 for _cmd in (
-    core.init, core.demo, core.accounts, core.history, core.diff, core.gate,
-    analyses.health, analyses.score, analyses.opportunities, analyses.deals, analyses.plan,
+    core.init,
+    core.demo,
+    core.accounts,
+    core.history,
+    core.diff,
+    core.gate,
+    analyses.health,
+    analyses.score,
+    analyses.opportunities,
+    analyses.deals,
+    analyses.plan,
     analyses.meeting,
+    portfolio.portfolio,
+    portfolio.funnel,
 ):
     main.add_command(_cmd)

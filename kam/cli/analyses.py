@@ -40,7 +40,7 @@ def health(workspace: str | None, today: str | None) -> None:
 
     dossiers = _ws(workspace).load_all()
     day = _today(today)
-    echo_frame(health_table(dossiers, day).round(1))
+    echo_frame(health_table(dossiers, day))
     alerts = health_alerts(dossiers, day)
     high = alerts[alerts["severity"] == "high"] if "severity" in alerts else alerts
     if not high.empty:
@@ -55,7 +55,7 @@ def score(workspace: str | None, today: str | None) -> None:
     """Rank the accounts by prospect score (DOMAIN.md §5)."""
     from ..prospects import rank_prospects
 
-    echo_frame(rank_prospects(_ws(workspace).load_all(), today=_today(today)).round(1))
+    echo_frame(rank_prospects(_ws(workspace).load_all(), today=_today(today)))
 
 
 @click.command()
@@ -90,8 +90,12 @@ def deals(account: str, workspace: str | None, today: str | None) -> None:
 
 @click.command()
 @click.argument("account")
-@click.option("--since", default=None, metavar="YYYY-MM-DD|REV",
-              help="Show what changed in the plan since this date or revision.")
+@click.option(
+    "--since",
+    default=None,
+    metavar="YYYY-MM-DD|REV",
+    help="Show what changed in the plan since this date or revision.",
+)
 @workspace_option
 @today_option
 def plan(account: str, since: str | None, workspace: str | None, today: str | None) -> None:
@@ -117,8 +121,9 @@ def plan(account: str, since: str | None, workspace: str | None, today: str | No
 @click.argument("persons", nargs=-1, required=True)
 @workspace_option
 @today_option
-def meeting(account: str, persons: tuple[str, ...], workspace: str | None,
-            today: str | None) -> None:
+def meeting(
+    account: str, persons: tuple[str, ...], workspace: str | None, today: str | None
+) -> None:
     """Meeting preparation sheet (markdown) for a meeting with PERSONS of ACCOUNT."""
     from ..meeting import meeting_sheet
 

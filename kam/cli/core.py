@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import click
@@ -26,18 +27,35 @@ def _open(workspace: str | None) -> Workspace:
     return Workspace(workspace or default_location())
 
 
+_SHARE_WORDS = ("share", "pct", "conversion", "rate", "probability", "ratio")
+
+
+def _formatter(column: str, values: pd.Series) -> Callable[[float], str] | None:
+    """Shares as percentages, large amounts with thousands separators, small numbers as they
+    are: what a reader expects of a table in a terminal (missing values print as ``-``)."""
+    if not pd.api.types.is_float_dtype(values):
+        return None
+    if any(word in column for word in _SHARE_WORDS):
+        return "{:.1%}".format
+    if values.abs().max() >= 1000:
+        return "{:,.0f}".format
+    return lambda v: f"{v:.2f}".rstrip("0").rstrip(".")
+
+
 def echo_frame(frame: pd.DataFrame) -> None:
+    """Print a DataFrame as a readable table (all rows, formatted numbers)."""
+    formatters = {c: f for c in frame.columns if (f := _formatter(str(c), frame[c])) is not None}
     with pd.option_context(
         "display.max_rows",
         500,
         "display.max_columns",
-        20,
+        30,
         "display.width",
-        160,
+        200,
         "display.max_colwidth",
         60,
     ):
-        click.echo(frame.to_string(index=False))
+        click.echo(frame.to_string(index=False, formatters=formatters, na_rep="-"))
 
 
 @click.command()

@@ -26,12 +26,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _user_errors(func: F) -> F:
     """Turn kam's own errors into ``Error: <message>`` and exit code 1."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except (KamError, FileNotFoundError) as e:
             raise click.ClickException(str(e)) from None
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -46,19 +48,36 @@ def _guess_format(path: Path, mapping: str | None) -> str:
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", "yaml", "crm"]), default="auto",
-              show_default=True, help="yaml: dossier files or a folder of them; crm: a folder "
-              "with a CRM CSV export. auto: crm for a folder of CSV files, else yaml.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Column mapping of the CRM export (default: the Maven CRM mapping, "
-              "templates/crm/maven.yaml).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "yaml", "crm"]),
+    default="auto",
+    show_default=True,
+    help="yaml: dossier files or a folder of them; crm: a folder "
+    "with a CRM CSV export. auto: crm for a folder of CSV files, else yaml.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Column mapping of the CRM export (default: the Maven CRM mapping, "
+    "templates/crm/maven.yaml).",
+)
 @click.option("--author", default="import", show_default=True, help="Author of the revisions.")
 @click.option("--message", "-m", default=None, help="Message of the revisions.")
 @click.option("--create", is_flag=True, help="Create the workspace if it does not exist.")
 @workspace_option
 @_user_errors
-def import_cmd(path: Path, fmt: str, mapping: str | None, author: str, message: str | None,
-               create: bool, workspace: str | None) -> None:
+def import_cmd(
+    path: Path,
+    fmt: str,
+    mapping: str | None,
+    author: str,
+    message: str | None,
+    create: bool,
+    workspace: str | None,
+) -> None:
     """Import PATH into the workspace (all or nothing) and print the import report."""
     ws = Workspace(workspace or default_location(), create=create)
     try:
@@ -74,11 +93,22 @@ def import_cmd(path: Path, fmt: str, mapping: str | None, author: str, message: 
 
 @click.command("export")
 @click.argument("accounts", nargs=-1)
-@click.option("--to", "target", required=True, type=click.Path(path_type=Path),
-              help="A folder (one YAML file per account), a .yaml file (all accounts in one "
-              "file) or an .xlsx workbook.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "yaml", "excel"]), default="auto",
-              show_default=True, help="auto: excel for a .xlsx target, else yaml.")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A folder (one YAML file per account), a .yaml file (all accounts in one "
+    "file) or an .xlsx workbook.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "yaml", "excel"]),
+    default="auto",
+    show_default=True,
+    help="auto: excel for a .xlsx target, else yaml.",
+)
 @workspace_option
 @_user_errors
 def export_cmd(accounts: tuple[str, ...], target: Path, fmt: str, workspace: str | None) -> None:
@@ -103,9 +133,14 @@ def export_cmd(accounts: tuple[str, ...], target: Path, fmt: str, workspace: str
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--workspace", "-w", default=None, metavar="PATH",
-              help="Also check against this workspace (stage moves from the newest revisions). "
-              "Without it, each dossier is checked as a new account.")
+@click.option(
+    "--workspace",
+    "-w",
+    default=None,
+    metavar="PATH",
+    help="Also check against this workspace (stage moves from the newest revisions). "
+    "Without it, each dossier is checked as a new account.",
+)
 @_user_errors
 def validate_cmd(paths: tuple[Path, ...], workspace: str | None) -> None:
     """Check YAML dossier files (or folders of them) without saving anything.
@@ -123,6 +158,8 @@ def validate_cmd(paths: tuple[Path, ...], workspace: str | None) -> None:
         return
     for p in problems:
         click.echo(str(p))
-    click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in "
-               f"{len({p.file for p in problems})} of {len(files)} files")
+    click.echo(
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in "
+        f"{len({p.file for p in problems})} of {len(files)} files"
+    )
     raise click.exceptions.Exit(1)

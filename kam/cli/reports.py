@@ -9,39 +9,78 @@ from ..store import default_location
 __all__ = ["batch", "report"]
 
 _workspace = click.option(
-    "--workspace", "-w", default=None, metavar="PATH",
+    "--workspace",
+    "-w",
+    default=None,
+    metavar="PATH",
     help="Workspace folder or database URL (default: $KAM_WORKSPACE or ./kam-workspace).",
 )
-_out = click.option("--out", "-o", "out_dir", default="reports", show_default=True,
-                    metavar="DIR", help="Folder the reports are written to.")
-_period = click.option("--period", default="", metavar="PERIOD",
-                       help="Report period: 2026, 2026-Q3 or 2026-09 (default: year of --as-of).")
-_as_of = click.option("--as-of", "as_of", default="", metavar="YYYY-MM-DD",
-                      help="Reporting date (default: today).")
+_out = click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    metavar="DIR",
+    help="Folder the reports are written to.",
+)
+_period = click.option(
+    "--period",
+    default="",
+    metavar="PERIOD",
+    help="Report period: 2026, 2026-Q3 or 2026-09 (default: year of --as-of).",
+)
+_as_of = click.option(
+    "--as-of", "as_of", default="", metavar="YYYY-MM-DD", help="Reporting date (default: today)."
+)
 _self_contained = click.option(
-    "--self-contained", is_flag=True,
-    help="Inline plotly.js in every HTML file (≈ 4.8 MB each) instead of one shared "
-         "plotly.min.js.")
-_timeout = click.option("--timeout", default=600, show_default=True, type=click.IntRange(1),
-                        help="Seconds a single notebook cell may run.")
+    "--self-contained",
+    is_flag=True,
+    help="Inline plotly.js in every HTML file (≈ 4.8 MB each) instead of one shared plotly.min.js.",
+)
+_timeout = click.option(
+    "--timeout",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds a single notebook cell may run.",
+)
 
 
 @click.command()
 @click.argument("account", required=False)
-@click.option("--kind", type=click.Choice(["plan", "profitability"]), default="plan",
-              show_default=True, help="Which account report.")
+@click.option(
+    "--kind",
+    type=click.Choice(["plan", "profitability"]),
+    default="plan",
+    show_default=True,
+    help="Which account report.",
+)
 @click.option("--portfolio", is_flag=True, help="The portfolio report instead of an account's.")
-@click.option("--manager", default=None, metavar="ID",
-              help="With --portfolio: only this team member's accounts.")
+@click.option(
+    "--manager",
+    default=None,
+    metavar="ID",
+    help="With --portfolio: only this team member's accounts.",
+)
 @_workspace
 @_out
 @_period
 @_as_of
 @_self_contained
 @_timeout
-def report(account: str | None, kind: str, portfolio: bool, manager: str | None,
-           workspace: str | None, out_dir: str, period: str, as_of: str, self_contained: bool,
-           timeout: int) -> None:
+def report(
+    account: str | None,
+    kind: str,
+    portfolio: bool,
+    manager: str | None,
+    workspace: str | None,
+    out_dir: str,
+    period: str,
+    as_of: str,
+    self_contained: bool,
+    timeout: int,
+) -> None:
     """Write the HTML report of ACCOUNT (or, with --portfolio, of the portfolio).
 
     A failed run keeps its annotated notebook and says where it is.
@@ -55,36 +94,79 @@ def report(account: str | None, kind: str, portfolio: bool, manager: str | None,
     if manager and not portfolio:
         raise click.UsageError("--manager goes with --portfolio")
     result = render_report(
-        workspace or default_location(), account, "portfolio" if portfolio else kind, out_dir,
-        manager=manager, period=period, as_of=as_of, self_contained=self_contained,
-        timeout=timeout)
+        workspace or default_location(),
+        account,
+        "portfolio" if portfolio else kind,
+        out_dir,
+        manager=manager,
+        period=period,
+        as_of=as_of,
+        self_contained=self_contained,
+        timeout=timeout,
+    )
     click.echo(f"Wrote {result.html} ({result.seconds:.1f} s)")
 
 
 @click.command()
 @_workspace
 @_out
-@click.option("--account", "-a", "accounts", multiple=True, metavar="ID",
-              help="Only this account (repeatable).")
-@click.option("--manager", default=None, metavar="ID",
-              help="Only accounts whose KAM is this team member (and their portfolio report).")
-@click.option("--category", type=click.Choice(["A", "B", "C"], case_sensitive=False),
-              default=None, help="Only accounts of this category.")
-@click.option("--kind", "kinds", type=click.Choice(["plan", "profitability"]), multiple=True,
-              help="Per-account report kinds (repeatable; default: both).")
+@click.option(
+    "--account",
+    "-a",
+    "accounts",
+    multiple=True,
+    metavar="ID",
+    help="Only this account (repeatable).",
+)
+@click.option(
+    "--manager",
+    default=None,
+    metavar="ID",
+    help="Only accounts whose KAM is this team member (and their portfolio report).",
+)
+@click.option(
+    "--category",
+    type=click.Choice(["A", "B", "C"], case_sensitive=False),
+    default=None,
+    help="Only accounts of this category.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    type=click.Choice(["plan", "profitability"]),
+    multiple=True,
+    help="Per-account report kinds (repeatable; default: both).",
+)
 @click.option("--no-portfolio", is_flag=True, help="Skip the portfolio report.")
-@click.option("--workers", "-j", type=click.IntRange(1), default=None,
-              help="Worker processes (default: one per CPU core).")
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(1),
+    default=None,
+    help="Worker processes (default: one per CPU core).",
+)
 @click.option("--force", is_flag=True, help="Redo every report, also the unchanged ones.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_period
 @_as_of
 @_self_contained
 @_timeout
-def batch(workspace: str | None, out_dir: str, accounts: tuple[str, ...], manager: str | None,
-          category: str | None, kinds: tuple[str, ...], no_portfolio: bool, workers: int | None,
-          force: bool, no_progress: bool, period: str, as_of: str, self_contained: bool,
-          timeout: int) -> None:
+def batch(
+    workspace: str | None,
+    out_dir: str,
+    accounts: tuple[str, ...],
+    manager: str | None,
+    category: str | None,
+    kinds: tuple[str, ...],
+    no_portfolio: bool,
+    workers: int | None,
+    force: bool,
+    no_progress: bool,
+    period: str,
+    as_of: str,
+    self_contained: bool,
+    timeout: int,
+) -> None:
     """Write the reports of all (or some) accounts in parallel, with an index.html.
 
     Re-running redoes only reports whose inputs changed or that failed. A failing report does
@@ -93,10 +175,21 @@ def batch(workspace: str | None, out_dir: str, accounts: tuple[str, ...], manage
     from ..reports.batch import run_batch
 
     result = run_batch(
-        workspace or default_location(), out_dir, accounts=accounts, manager=manager,
-        category=category, kinds=kinds or ("plan", "profitability"), portfolio=not no_portfolio,
-        period=period, as_of=as_of, workers=workers, force=force, self_contained=self_contained,
-        timeout=timeout, progress=not no_progress)
+        workspace or default_location(),
+        out_dir,
+        accounts=accounts,
+        manager=manager,
+        category=category,
+        kinds=kinds or ("plan", "profitability"),
+        portfolio=not no_portfolio,
+        period=period,
+        as_of=as_of,
+        workers=workers,
+        force=force,
+        self_contained=self_contained,
+        timeout=timeout,
+        progress=not no_progress,
+    )
     click.echo(result.summary())
     if not result.ok:
         raise SystemExit(1)

@@ -1,0 +1,87 @@
+"""The analysis commands print what the analysis functions compute (checked against them)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from kam import demo
+from kam.cli import main
+from kam.funnel import funnel
+from kam.health import health_table
+from kam.model import tables
+from kam.portfolio import concentration
+
+TODAY = demo.TODAY.isoformat()
+
+
+@pytest.fixture(scope="module")
+def ws_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli-analyses") / "ws"
+    demo.build(path).close()
+    return str(path)
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def test_health_lists_every_account_with_its_score(ws_path):
+    out = run("health", "-w", ws_path, "--today", TODAY)
+    table = health_table(demo.dossiers(), demo.TODAY)
+    for row in table.itertuples():
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(row.account_id))
+        assert f"{row.score:.2f}".rstrip("0").rstrip(".") in line
+
+
+def test_portfolio_prints_concentration_and_warnings(ws_path):
+    out = run("portfolio", "-w", ws_path)
+    conc = concentration(tables(demo.dossiers()))
+    assert f"Top 1: {conc.top1:.0%}" in out
+    assert f"Herfindahl: {conc.hhi:.3f}" in out
+    for message in conc.warnings["message"]:
+        assert message in out
+
+
+def test_funnel_names_the_weakest_link(ws_path):
+    out = run("funnel", "-w", ws_path)
+    w = funnel(tables(demo.dossiers())).weakest
+    assert f"Weakest link: {w['from_stage']} -> {w['to_stage']}" in out
+
+
+def test_funnel_for_an_unknown_manager_names_the_managers(ws_path):
+    result = CliRunner().invoke(main, ["funnel", "-w", ws_path, "--manager", "nobody"])
+    assert result.exit_code == 1
+    assert "No accounts for manager 'nobody'; managers: " in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # The demo's facts each command must show (see kam/demo/strategic.py).
+        (["score", "--today", TODAY], "NORDSTAHL"),
+        (["opportunities", "NORDSTAHL"], "Unplanned stops of the hot-mill main drives"),
+        (["opportunities"], "KARSTGOLD"),
+        (["deals", "NORDSTAHL", "--today", TODAY], "Hot-mill drive modernisation, phase 2"),
+        (["plan", "NORDSTAHL", "--since", "2", "--today", TODAY], "Changes since 2:"),
+        (["meeting", "NORDSTAHL", "NS-P1", "--today", TODAY], "Jonas Brandt"),
+    ],
+)
+def test_account_commands_show_the_demo_facts(ws_path, args, expected):
+    assert expected in run(*args, "-w", ws_path)
+
+
+def test_meeting_with_an_unknown_person_is_a_user_error(ws_path):
+    result = CliRunner().invoke(main, ["meeting", "NORDSTAHL", "NOPE", "-w", ws_path])
+    assert result.exit_code == 1
+    assert "NOPE" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_date_is_refused(ws_path):
+    result = CliRunner().invoke(main, ["health", "-w", ws_path, "--today", "yesterday"])
+    assert result.exit_code == 2
+    assert "'yesterday' is not a date; write YYYY-MM-DD" in result.output
