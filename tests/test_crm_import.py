@@ -351,6 +351,8 @@ def test_second_import_of_the_same_export_is_a_no_op(imported):
 
 
 def test_changed_export_updates_only_that_account_and_keeps_kam_edits(tmp_path, raw):
+    """DOMAIN.md §1: every change is kept, nothing is overwritten -- a re-import adds a
+    revision to the changed account only and keeps what the KAM entered in kam."""
     folder = tmp_path / "crm"
     shutil.copytree(MAVEN, folder)
     ws = Workspace(tmp_path / "ws", create=True)

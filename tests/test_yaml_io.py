@@ -183,6 +183,8 @@ def test_the_same_account_in_two_files_is_refused(tmp_path, ws):
 
 
 def test_reimporting_the_same_files_is_a_no_op_and_a_change_is_a_new_revision(tmp_path, ws):
+    """DOMAIN.md §1: every change is kept, nothing is overwritten: an import that changes an
+    account adds a revision; one that changes nothing adds none."""
     export_yaml([rich("ACME"), simple("BETA", "Beta")], tmp_path / "out")
     import_yaml(ws, tmp_path / "out")
     before = snapshot(ws)
@@ -200,6 +202,8 @@ def test_reimporting_the_same_files_is_a_no_op_and_a_change_is_a_new_revision(tm
 
 
 def test_import_checks_the_stage_gate_and_names_the_file(tmp_path, ws):
+    """DOMAIN.md §1 stage gate: an account may not come in at a stage whose information is
+    missing; the error says exactly what is missing, and in which file."""
     path = _write(tmp_path / "buyer.yaml",
                   "account: {id: B, name: Beta, phone: '1', sales_stage: buyer}\n")
     with pytest.raises(ImportFailed, match=r"buyer\.yaml: account B, field 'sales_stage': "
@@ -284,6 +288,8 @@ def _types(annotation: object) -> list[type]:
 
 
 def test_template_mentions_every_field_and_every_allowed_value():
+    """DOMAIN.md §1: every dossier is formalised on one template; the template names every
+    field of every record and every allowed value, so it cannot fall behind the model."""
     text = TEMPLATE.read_text(encoding="utf-8")
     missing_fields = sorted({f"{m.__name__}.{name}" for m in _models(Dossier)
                              for name in m.model_fields if f"{name}:" not in text})
