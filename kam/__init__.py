@@ -61,6 +61,13 @@ _LAZY = {
     "replenishment": "kam.planning",
     "client_rating": "kam.rating",
     "NoData": "kam.periods",
+    "export_yaml": "kam.io.yaml_io",
+    "import_yaml": "kam.io.yaml_io",
+    "read_yaml": "kam.io.yaml_io",
+    "export_excel": "kam.io.excel",
+    "import_crm": "kam.io.crm",
+    "read_crm_export": "kam.io.crm",
+    "ImportReport": "kam.io.report",
     "demo": "kam.demo",
 }
 

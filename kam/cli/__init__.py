@@ -8,7 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import KamError
-from . import analyses, core, portfolio
+from . import analyses, core, io, portfolio
 
 __all__ = ["main"]
 
@@ -44,5 +44,8 @@ for _cmd in (
     analyses.meeting,
     portfolio.portfolio,
     portfolio.funnel,
+    io.import_cmd,
+    io.export_cmd,
+    io.validate_cmd,
 ):
     main.add_command(_cmd)
