@@ -10,12 +10,11 @@ no-op.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from .._gc import gc_paused
 from ..errors import ImportFailed, InputError, ValidationProblem
 from ..model import Dossier, SalesStage, Team, missing_for_stage
 from ..store import Workspace
@@ -23,20 +22,6 @@ from ..store import Workspace
 __all__ = ["fail", "gc_paused", "save_dossiers", "stage_problems"]
 
 Merge = Callable[[Dossier, Dossier], Dossier]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many records at once: they are all
-    alive, so each collection it triggers finds nothing and only costs time (about 2/3 of
-    reading a large YAML export)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def fail(problems: Sequence[ValidationProblem]) -> ImportFailed:

@@ -8,7 +8,6 @@ transaction: all or nothing.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -32,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from .._gc import gc_paused
 from ..errors import (
     AccountNotFound,
     DuplicateAccount,
@@ -78,17 +78,6 @@ def _to_url(location: str | os.PathLike[str]) -> tuple[str, Path | None]:
         return text, None
     folder = Path(text)
     return f"sqlite:///{folder / _DB_FILE}", folder
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -244,15 +233,7 @@ class Workspace:
         revision number, a date (end of that day) or a datetime (UTC if naive)."""
         with self.engine.connect() as conn:
             number = self._revision_number(conn, account_id, as_of)
-            data = conn.execute(
-                select(revisions.c.data).where(
-                    and_(
-                        revisions.c.kind == _ACCOUNT,
-                        revisions.c.key == account_id,
-                        revisions.c.number == number,
-                    )
-                )
-            ).scalar_one()
+            data = _revision_data(conn, _ACCOUNT, account_id, number)
         dossier = Dossier.model_validate_json(data, context=_TRUSTED)
         self._loaded_from[id(dossier)] = (account_id, number)
         return dossier
@@ -276,7 +257,7 @@ class Workspace:
         out = []
         # Thousands of freshly built models would trigger the cyclic GC over and over (they are
         # all alive, so it finds nothing); pausing it makes a bulk load ~3x faster.
-        with self.engine.connect() as conn, _gc_paused():
+        with self.engine.connect() as conn, gc_paused():
             if wanted is not None:
                 missing = wanted - set(self._keys(conn))
                 if missing:
@@ -476,16 +457,7 @@ class Workspace:
         """Checks that need the store: the stage gate on a move forward, team references."""
         previous = SalesStage.LEAD.number - 1
         if head:
-            data = conn.execute(
-                select(revisions.c.data).where(
-                    and_(
-                        revisions.c.kind == _ACCOUNT,
-                        revisions.c.key == dossier.account.id,
-                        revisions.c.number == head,
-                    )
-                )
-            ).scalar_one()
-            before = json.loads(data)
+            before = json.loads(_revision_data(conn, _ACCOUNT, dossier.account.id, head))
             previous = SalesStage(before["account"]["sales_stage"]).number
             deal_stages = {x["id"]: x["stage"] for x in before.get("deals", [])}
         else:
@@ -512,16 +484,7 @@ class Workspace:
         head = self._head(conn, _TEAM, _TEAM_KEY)
         if not head:
             return Team()
-        data = conn.execute(
-            select(revisions.c.data).where(
-                and_(
-                    revisions.c.kind == _TEAM,
-                    revisions.c.key == _TEAM_KEY,
-                    revisions.c.number == head,
-                )
-            )
-        ).scalar_one()
-        return Team.model_validate_json(data)
+        return Team.model_validate_json(_revision_data(conn, _TEAM, _TEAM_KEY, head))
 
     def save_team(
         self, team: Team, *, author: str = "kam", message: str = "", at: datetime | None = None
@@ -558,6 +521,14 @@ class Workspace:
         return Revision(
             _TEAM_KEY, head + 1, head or None, author, created.replace(tzinfo=UTC), message
         )
+
+
+def _revision_data(conn: Connection, kind: str, key: str, number: int) -> str:
+    """The stored JSON of one revision."""
+    query = select(revisions.c.data).where(
+        and_(revisions.c.kind == kind, revisions.c.key == key, revisions.c.number == number)
+    )
+    return str(conn.execute(query).scalar_one())
 
 
 _STAGE_NUMBERS = {s.value: s.number for s in SalesStage}
