@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "ID_PATTERN",
+    "LINE_ID_HELP",
     "PERIOD_PATTERN",
     "FieldError",
     "Fraction",
@@ -82,6 +83,8 @@ Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
 
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 """A non-negative amount of money in the workspace currency."""
+
+LINE_ID_HELP = "Stable id; assigned on first validation when left out (e.g. R-1, C-2)."
 
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 """A share or probability between 0 and 1."""

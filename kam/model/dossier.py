@@ -28,7 +28,29 @@ from .rating import RatingEntry
 __all__ = ["Dossier", "problems_from_pydantic", "reference_problems", "validate_dossier"]
 
 # Collections whose records carry an ``id`` that must be unique within the collection.
-_ID_COLLECTIONS = ("persons", "interactions", "projects", "needs", "commitments", "deals")
+_ID_COLLECTIONS = (
+    "persons",
+    "links",
+    "interactions",
+    "projects",
+    "needs",
+    "commitments",
+    "deals",
+    "revenue",
+    "costs",
+    "activities",
+    "budgets",
+    "ratings",
+)
+# Line records whose id may be left out: it is assigned as <prefix><n> on validation.
+_LINE_PREFIX = {
+    "links": "L-",
+    "revenue": "R-",
+    "costs": "C-",
+    "activities": "A-",
+    "budgets": "B-",
+    "ratings": "RT-",
+}
 
 
 class Dossier(KamModel):
@@ -55,12 +77,31 @@ class Dossier(KamModel):
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Dossier:
+        self.assign_ids()
         if info.context and info.context.get("skip_references"):
             return self
         problems = reference_problems(self)
         if problems:
             raise ValueError("; ".join(str(p) for p in problems))
         return self
+
+    def assign_ids(self) -> None:
+        """Give every line record (revenue, cost, activity, budget, rating, link) that has no id
+        a new one, ``<prefix><n>`` numbered after the highest in use; ids once saved stay."""
+        for coll, prefix in _LINE_PREFIX.items():
+            records = getattr(self, coll)
+            if all(r.id is not None for r in records):
+                continue
+            used = [
+                int(r.id[len(prefix) :])
+                for r in records
+                if r.id and r.id.startswith(prefix) and r.id[len(prefix) :].isdigit()
+            ]
+            n = max(used, default=0)
+            for r in records:
+                if r.id is None:
+                    n += 1
+                    r.id = f"{prefix}{n}"
 
     # -- lookups ---------------------------------------------------------------------------
     def person(self, person_id: str) -> Person:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import KamModel, Money, Period
+from .base import LINE_ID_HELP, Id, KamModel, Money, Period
 
 __all__ = ["ActivityLine", "Budget", "CostLine", "RevenueLine"]
 
@@ -13,6 +13,7 @@ class RevenueLine(KamModel):
     """Sales to the account in one period for one product: revenue at net price, cost of goods,
     and the list-price value (their difference is the discount given)."""
 
+    id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
     product: str | None = None
     product_group: str | None = None
@@ -26,6 +27,7 @@ class CostLine(KamModel):
     """A cost of serving the account, booked to a category (sales visits, technical support,
     logistics, discounts and rebates, special programmes, ...)."""
 
+    id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
     category: str = Field(min_length=1)
     amount: Money
@@ -37,6 +39,7 @@ class ActivityLine(KamModel):
     expedited delivery, ...) was done for the account in a period: the driver of
     activity-based cost-to-serve."""
 
+    id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
     activity: str = Field(min_length=1)
     count: float = Field(ge=0, allow_inf_nan=False)
@@ -45,6 +48,7 @@ class ActivityLine(KamModel):
 class Budget(KamModel):
     """The cost-to-serve budget for one category in one period."""
 
+    id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
     category: str = Field(min_length=1)
     amount: Money

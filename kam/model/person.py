@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import FieldError, Fraction, Id, KamModel
+from .base import LINE_ID_HELP, FieldError, Fraction, Id, KamModel
 
 __all__ = ["Attitude", "BuyingRole", "Employment", "Person", "PersonLink"]
 
@@ -78,6 +78,7 @@ class Person(KamModel):
 class PersonLink(KamModel):
     """``source`` can influence or introduce us to ``target`` with a strength 0..1."""
 
+    id: Id | None = Field(None, description=LINE_ID_HELP)
     source: Id
     target: Id
     strength: Fraction = 0.5

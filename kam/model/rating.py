@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import KamModel
+from .base import LINE_ID_HELP, Id, KamModel
 
 __all__ = ["RatingEntry", "RatingKind"]
 
@@ -19,6 +19,7 @@ class RatingKind(StrEnum):
 
 
 class RatingEntry(KamModel):
+    id: Id | None = Field(None, description=LINE_ID_HELP)
     kind: RatingKind
     points: float = Field(allow_inf_nan=False)
     on: date

@@ -415,6 +415,7 @@ class Workspace:
             raise AccountNotFound(key, self._keys(conn))
         if row is not None and based_on != head:
             raise StaleRevision(key, based_on, head)
+        dossier.assign_ids()  # lines appended since validation get theirs before they are stored
         self._check(conn, dossier, head)
         number = head + 1
         created = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
