@@ -8,7 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import KamError
-from . import analyses, core, io, portfolio
+from . import analyses, core, io, portfolio, reports
 
 __all__ = ["main"]
 
@@ -47,5 +47,7 @@ for _cmd in (
     io.import_cmd,
     io.export_cmd,
     io.validate_cmd,
+    reports.report,
+    reports.batch,
 ):
     main.add_command(_cmd)
