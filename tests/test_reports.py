@@ -109,7 +109,7 @@ def test_report_header_bundle_carries_meta_for_the_template():
     meta = bundle[kd.REPORT_MIMETYPE]
     assert meta["title"] == "Acme <Steel>"                   # raw: the template escapes it
     assert meta["key_figures"] == [{"label": "Revenue", "value": "1,500", "tone": None,
-                                    "negative": False}]
+                                    "negative": False, "index": False}]
     assert "Acme &lt;Steel&gt;" in bundle["text/html"]
 
 

@@ -327,10 +327,11 @@ def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: boo
 
 # -- the index page -----------------------------------------------------------------------
 def write_index(out: Path, jobs: list[Job], entries: dict[str, Any]) -> Path:
-    """Write ``index.html``: every report with its account's key figures (all text escaped)."""
+    """Write ``index.html``: every report, each account with the key figures its reports mark
+    for the index (profitability first, then the plan's), all text escaped."""
     by_account: dict[str, dict[str, Any]] = {}
     portfolio: list[tuple[Job, dict[str, Any]]] = []
-    labels: list[str] = []
+    labels: dict[str, list[str]] = {kind: [] for kind in _INDEX_ORDER}
     for job in jobs:
         entry = entries.get(job.name, {})
         if job.params.kind == "portfolio":
@@ -340,18 +341,20 @@ def write_index(out: Path, jobs: list[Job], entries: dict[str, Any]) -> Path:
                                                                  "reports": [], "figures": {}})
         acc["reports"].append((job, entry))
         for kf in (entry.get("meta") or {}).get("key_figures", []):
-            if kf["label"] not in labels:
-                labels.append(kf["label"])
-            acc["figures"][kf["label"]] = kf
+            if not kf.get("index"):
+                continue
+            seen = labels.setdefault(job.params.kind, [])
+            if kf["label"] not in seen:
+                seen.append(kf["label"])
+            acc["figures"].setdefault(kf["label"], kf)
+    columns = list(dict.fromkeys(lbl for kind in labels for lbl in labels[kind]))
     n_failed = sum(1 for e in entries.values() if e.get("status") == "failed")
-    head = "".join(f'<th class="num">{escape(lbl)}</th>' for lbl in labels)
+    head = "".join(f'<th class="num">{escape(lbl)}</th>' for lbl in columns)
     body = []
     for account_id, acc in by_account.items():
-        links = []
-        for job, entry in acc["reports"]:
-            links.append(_link(job, entry))
+        links = " · ".join(_link(job, entry) for job, entry in acc["reports"])
         cells = []
-        for lbl in labels:
+        for lbl in columns:
             kf = acc["figures"].get(lbl)
             if kf is None:
                 cells.append('<td class="num">—</td>')
@@ -359,8 +362,8 @@ def write_index(out: Path, jobs: list[Job], entries: dict[str, Any]) -> Path:
                 cls = "num neg" if kf.get("negative") else "num"
                 cells.append(f'<td class="{cls}">{escape(str(kf["value"]))}</td>')
         body.append(f"<tr><td><b>{escape(acc['label'])}</b><br><small>{escape(account_id)}"
-                    f"</small></td>{''.join(cells)}<td>{' '.join(links)}</td></tr>")
-    port = " ".join(_link(job, entry) for job, entry in portfolio)
+                    f"</small></td><td>{links}</td>{''.join(cells)}</tr>")
+    port = " · ".join(_link(job, entry) for job, entry in portfolio)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     warn = (f'<p class="failed">{n_failed} report{"s" if n_failed != 1 else ""} failed; '
             "their notebooks are kept in <code>notebooks/</code>.</p>" if n_failed else "")
@@ -372,14 +375,15 @@ def write_index(out: Path, jobs: list[Job], entries: dict[str, Any]) -> Path:
 <p class="meta">{len(by_account)} accounts · generated {escape(when)}
 by kam {escape(__version__)}</p>
 {warn}{f'<p>Portfolio: {port}</p>' if port else ''}
-<table><thead><tr><th>Account</th>{head}<th>Reports</th></tr></thead>
-<tbody>{''.join(body)}</tbody></table></body></html>
+<div class="wrap"><table><thead><tr><th>Account</th><th>Reports</th>{head}</tr></thead>
+<tbody>{''.join(body)}</tbody></table></div></body></html>
 """
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")
     return path
 
 
+_INDEX_ORDER = ("profitability", "plan")
 _KIND_TEXT = {"plan": "account plan", "profitability": "profitability", "portfolio": "portfolio"}
 
 
@@ -395,11 +399,12 @@ def _link(job: Job, entry: dict[str, Any]) -> str:
 
 
 _INDEX_CSS = """
-body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;max-width:1100px;margin:24px auto;
+body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;max-width:1280px;margin:24px auto;
 padding:0 24px;color:#222}h1{border-bottom:3px solid #1f5f8b;padding-bottom:6px}
 .meta{color:#5f6670}table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:5px 10px;border-bottom:1px solid #dde1e6;text-align:left;vertical-align:top}
 thead th{background:#f5f7f9;border-bottom:2px solid #b9c0c8}.num{text-align:right;
 font-variant-numeric:tabular-nums;white-space:nowrap}.neg{color:#b3261e}.failed{color:#b3261e}
-a{color:#1f5f8b}small{color:#5f6670}
+a{color:#1f5f8b}small{color:#5f6670}.wrap{overflow-x:auto}td:nth-child(2){white-space:nowrap}
+td:first-child{min-width:190px}
 """

@@ -220,13 +220,15 @@ def table(frame: pd.DataFrame, columns: Mapping[str, str] | Sequence[str] | None
 @dataclass(frozen=True)
 class KeyFigure:
     """One key-figure card: a label, a value formatted as ``kind`` (see :func:`fmt_value`), a
-    ``tone`` (``good``, ``warn``, ``bad`` or ``None``) and an optional note under the value."""
+    ``tone`` (``good``, ``warn``, ``bad`` or ``None``), an optional note under the value, and
+    whether a batch's index page lists it (``index``)."""
 
     label: str
     value: Any
     kind: str = "auto"
     tone: str | None = None
     note: str | None = None
+    index: bool = False
 
     def text(self) -> str:
         """The value as text, e.g. for an index page."""
@@ -333,7 +335,8 @@ def report_header(kind: str, title: str, *, facts: Sequence[tuple[str, str]] = (
         "parameters": [[str(k), str(v)] for k, v in parameters],
         "fingerprint": fingerprint, "fingerprint_label": fingerprint_label,
         "key_figures": [{"label": f.label, "value": f.text(), "tone": f.tone,
-                         "negative": _is_negative(f.value)} for f in key_figures],
+                         "negative": _is_negative(f.value), "index": f.index}
+                        for f in key_figures],
     }
     facts_html = " · ".join(f"{escape(str(k))}: <b>{escape(str(v))}</b>" for k, v in facts)
     html = (f'<div style="border-bottom:3px solid #1f5f8b;padding-bottom:6px">'

@@ -129,11 +129,11 @@ def plan_key_figures(dossier: Dossier, *, health: Any, prospect: Any, plan: Any 
         KeyFigure("Net contribution", _value(row, "net_contribution"), "money",
                   tone="bad" if (_value(row, "net_contribution") or 0) < 0 else None),
         KeyFigure("Relationship health", round(health.score), "int",
-                  tone=score_tone(health.score), note="of 100"),
+                  tone=score_tone(health.score), note="of 100", index=True),
         KeyFigure("Prospect score", round(prospect.score, 1), "number",
                   tone=score_tone(100 * prospect.score / prospect.score_max)
                   if prospect.score_max else None, note=f"of {prospect.score_max:g}"),
-        KeyFigure("Open deals", len(deals), "int"),
+        KeyFigure("Open deals", len(deals), "int", index=True),
     ]
     if plan is not None:
         s = plan.summary
@@ -143,7 +143,8 @@ def plan_key_figures(dossier: Dossier, *, health: Any, prospect: Any, plan: Any 
             KeyFigure("Overdue actions", s["overdue"], "int",
                       tone="bad" if s["overdue"] else "good"),
         ]
-    out.append(KeyFigure("Urgent warnings", high, "int", tone="bad" if high else "good"))
+    out.append(KeyFigure("Urgent warnings", high, "int", tone="bad" if high else "good",
+                         index=True))
     return out
 
 
@@ -204,16 +205,16 @@ def profitability_key_figures(profit: Profitability | None, account_id: str, *,
     row = _row(profit, account_id)
     contribution = _value(row, "net_contribution")
     out = [
-        KeyFigure("Revenue", _value(row, "revenue"), "money"),
-        KeyFigure("Gross margin", _value(row, "gross_margin_pct"), "pct"),
+        KeyFigure("Revenue", _value(row, "revenue"), "money", index=True),
+        KeyFigure("Gross margin", _value(row, "gross_margin_pct"), "pct", index=True),
         KeyFigure("Cost-to-serve", _value(row, "cost_to_serve"), "money"),
-        KeyFigure("Net contribution", contribution, "money",
+        KeyFigure("Net contribution", contribution, "money", index=True,
                   tone=None if contribution is None else "bad" if contribution < 0 else "good"),
         KeyFigure("Net margin", _value(row, "net_margin_pct"), "pct"),
     ]
     if position is not None:
         out.append(KeyFigure("Rank by contribution", f"{position.rank} of {position.of}",
-                             "text"))
+                             "text", index=True))
         out.append(KeyFigure("Share of portfolio revenue", position.revenue_share, "pct"))
     return out
 

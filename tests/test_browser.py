@@ -1,0 +1,140 @@
+"""The demo reports in a real headless browser (Debian's chromium driven by playwright).
+
+Every chart is drawn (one plot container per figure of the executed notebook, each with plotly's
+SVG), the page logs no console error, no request leaves the machine, the table of contents
+points at existing sections, and a screenshot of each kind of report is saved. Set
+``KAM_SCREENSHOTS=<folder>`` to also copy the screenshots there (e.g. ``docs/screenshots``).
+
+These tests never skip: without chromium they fail and say how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_notebooks import demo_env, demo_reports, figures_in
+
+from kam.reports.batch import BatchResult
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+SHOWN = ("plan-NORDSTAHL", "plan-MCALLISTER", "plan-PELAGOS", "profitability-BRIGHTWELL",
+         "profitability-SOLENNE", "portfolio")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> BatchResult:
+    before = os.environ.get("KAM_DEMO_CACHE")
+    demo_env(tmp_path_factory)
+    try:
+        return demo_reports(tmp_path_factory)
+    finally:
+        if before is None:
+            os.environ.pop("KAM_DEMO_CACHE", None)
+        else:
+            os.environ["KAM_DEMO_CACHE"] = before
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed: the browser checks need Debian's chromium "
+                    "(apt-get install chromium); never 'playwright install'", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path, *, width: int = 1200):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    seen = {"requests": [], "errors": []}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.goto(path.as_uri())
+    return page, seen
+
+
+def check_offline(seen: dict, name: str) -> None:
+    outside = [u for u in seen["requests"] if not u.startswith(("file://", "data:"))]
+    assert outside == [], (name, outside)
+    assert seen["errors"] == [], (name, seen["errors"])
+
+
+def test_every_report_draws_every_chart_offline(reports, browser):
+    for row in reports.reports.itertuples():
+        path = Path(row.html)
+        expected = figures_in(Path(row.notebook))
+        page, seen = open_page(browser, path)
+        try:
+            page.wait_for_function(
+                f"document.querySelectorAll('.kam-plot .plot-container .main-svg').length"
+                f" >= {expected}", timeout=30_000)
+            drawn = page.evaluate("""() => [...document.querySelectorAll('.kam-plot')].map(
+                el => el.querySelectorAll('.plot-container .main-svg').length > 0)""")
+            containers = page.evaluate(
+                "document.querySelectorAll('.kam-plot .plot-container').length")
+            assert len(drawn) == expected and all(drawn), (row.name, drawn)
+            assert containers == expected, (row.name, containers, expected)
+            missing = page.evaluate("""() => [...document.querySelectorAll('.kam-toc a')]
+                .map(a => a.getAttribute('href').slice(1))
+                .filter(id => !document.getElementById(id))""")
+            assert missing == [], (row.name, missing)
+            assert page.evaluate("document.querySelectorAll('.kam-plot-missing').length") == 0
+        finally:
+            page.close()
+        check_offline(seen, row.name)
+        assert any(u.endswith("/plotly.min.js") for u in seen["requests"]), row.name
+
+
+def test_index_page_links_resolve(reports, browser):
+    page, seen = open_page(browser, reports.out_dir / "index.html")
+    try:
+        hrefs = page.evaluate("[...document.querySelectorAll('a')].map(a => a.href)")
+    finally:
+        page.close()
+    check_offline(seen, "index")
+    assert len(hrefs) == 25
+    for href in hrefs:
+        assert href.startswith("file://")
+        assert Path(href.removeprefix("file://")).exists(), href
+
+
+def test_screenshots(reports, browser, tmp_path):
+    copy_to = os.environ.get("KAM_SCREENSHOTS")
+    for name in (*SHOWN, "index"):
+        page, seen = open_page(browser, reports.out_dir / f"{name}.html")
+        try:
+            if name != "index":
+                page.wait_for_function(
+                    "[...document.querySelectorAll('.kam-plot')].every("
+                    "el => el.querySelector('.main-svg'))", timeout=30_000)
+            shot = tmp_path / f"{name}.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            page.close()
+        check_offline(seen, name)
+        assert shot.stat().st_size > 20_000, name  # a blank page is a few kB
+        if copy_to:
+            Path(copy_to).mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, Path(copy_to) / shot.name)
+
+
+def test_print_layout_hides_the_contents_box(reports, browser):
+    page, _ = open_page(browser, reports.out_dir / "plan-NORDSTAHL.html")
+    try:
+        page.emulate_media(media="print")
+        shown = page.evaluate("getComputedStyle(document.querySelector('.kam-toc')).display")
+    finally:
+        page.close()
+    assert shown == "none"
