@@ -5,6 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.kam-installed
 WORKSPACE ?= kam-workspace
 REPORTS   ?= reports
+DEMO_DATE ?= 2026-11-01   # the demo's "today" (kam.demo.TODAY)
 
 .PHONY: demo test lint bench screenshots clean venv
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/kam demo $(WORKSPACE) --overwrite
-	$(VENV)/bin/kam batch --workspace $(WORKSPACE) --out $(REPORTS)
+	$(VENV)/bin/kam batch --workspace $(WORKSPACE) --out $(REPORTS) --as-of $(strip $(DEMO_DATE))
 	@echo "Open $(REPORTS)/index.html"
 
 test: $(STAMP)
