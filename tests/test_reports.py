@@ -303,3 +303,99 @@ def test_write_plotly_js_is_the_installed_plotly(tmp_path):
     mtime = path.stat().st_mtime_ns
     write_plotly_js(tmp_path)                                 # identical: not rewritten
     assert path.stat().st_mtime_ns == mtime
+
+
+# -- key figures and sentences -----------------------------------------------------------------
+def _profit(rows):
+    from kam.profitability import Profitability
+
+    acc = pd.DataFrame(rows)
+    return Profitability(acc, pd.DataFrame(), pd.DataFrame(), "booked")
+
+
+def test_portfolio_position_is_a_rank_and_shares_only():
+    from kam.reports.summary import portfolio_position
+
+    # contributions A 50, B -10, C 60 -> ranks C 1, A 2, B 3; total 100, so A holds 50%;
+    # revenue 100 of 1000 -> 10%
+    p = portfolio_position(_profit({
+        "account_id": ["A", "B", "C"], "name": ["a", "b", "c"],
+        "revenue": [100.0, 300.0, 600.0], "net_contribution": [50.0, -10.0, 60.0]}), "A")
+    assert (p.rank, p.of, p.revenue_share, p.contribution_share) == (2, 3, 0.1, 0.5)
+    assert portfolio_position(_profit({
+        "account_id": ["A"], "name": ["a"], "revenue": [0.0], "net_contribution": [0.0]}),
+        "Z") is None
+
+
+def test_cost_breakdown_shares_largest_first():
+    from kam.profitability import Profitability
+    from kam.reports.summary import cost_breakdown
+
+    by_cat = pd.DataFrame({"account_id": ["A", "B"], "logistics": [300.0, 7.0],
+                           "visits": [100.0, 0.0], "rebates": [0.0, 1.0]})
+    profit = Profitability(pd.DataFrame(), by_cat, pd.DataFrame(), "booked")
+    frame = cost_breakdown(profit, "A")
+    # 300 + 100 = 400: logistics 75%, visits 25%, rebates (0) left out
+    assert frame.to_dict("records") == [
+        {"category": "logistics", "amount": 300.0, "share": 0.75},
+        {"category": "visits", "amount": 100.0, "share": 0.25}]
+    assert cost_breakdown(None, "A").empty
+
+
+def test_accuracy_sentence_plans_target_over_r_source_example():
+    """DOMAIN.md §9: planned 100 M, actual 75 M -> r = 0.75; a target T needs T / r = 1.33 T
+    (133.3 M for 100 M), not the rule of thumb's 125 M."""
+    from kam.reports.narrative import accuracy_sentence
+
+    acc = pd.DataFrame({"manager": ["ann"], "mape": [0.25]})
+    text = accuracy_sentence(acc, 75 / 100)
+    assert "r = 0.75" in text and "plan T ÷ r = 1.33 × T" in text
+    assert "No planned budget has been realised yet" in accuracy_sentence(acc, 0.0)
+
+
+def test_funnel_sentence_names_the_weakest_link_source_example():
+    """DOMAIN.md §6: 100 contacted, 80 presented, 1 offered; 1 signed -> conversion 1%; the
+    transition presentation -> offer loses 79 of 80 (98.75%), the weakest link."""
+    from types import SimpleNamespace
+
+    from kam.reports.narrative import funnel_sentence
+
+    totals = pd.DataFrame({"worked": [100], "won": [1], "conversion": [0.01],
+                           "financial_conversion": [0.01]})
+    weakest = pd.Series({"from_stage": "presentation", "to_stage": "offer",
+                         "lost_share": 79 / 80})
+    text = funnel_sentence(SimpleNamespace(totals=totals), weakest)
+    assert text == ("1 of 100 clients worked signed (1.0% conversion; 1.0% by budget); the "
+                    "weakest link is presentation → offer, where 99% of the decided deals "
+                    "were lost.")
+
+
+def test_conversion_sentence_quantitative_vs_financial_source_example():
+    """DOMAIN.md §6: one manager converts 15%, another 3%, yet the 3% one may bring more."""
+    from kam.reports.narrative import conversion_sentence
+
+    conv = pd.DataFrame({"manager": ["ann", "bob"], "conversion": [0.15, 0.03],
+                         "financial_conversion": [0.10, 0.30], "value_won": [1e5, 9e5]})
+    assert conversion_sentence(conv) == ("ann converts the most deals (15.0%), bob the most "
+                                         "budget (30.0%) and brings the most money (900,000).")
+
+
+def test_sentences_are_escaped_when_shown():
+    from kam.reports.narrative import profit_trend_sentence
+
+    text = profit_trend_sentence(pd.DataFrame({"period": ["<2026>"], "revenue": [1.0],
+                                               "net_contribution": [1.0]}))
+    assert "<2026>" in text                        # plain text ...
+    assert "&lt;2026&gt;" in kd.sentence(text).html  # ... escaped in the report
+
+
+def test_trend_sentence_skips_the_running_period():
+    from kam.reports.narrative import profit_trend_sentence
+
+    frame = pd.DataFrame({"period": ["2026-Q2", "2026-Q3", "2026-Q4"],
+                          "revenue": [1000.0, 800.0, 100.0],
+                          "net_contribution": [100.0, 120.0, 5.0]})
+    # Q4 runs until 2026-12-31: compare Q3 with Q2 (800 / 1000 - 1 = -20%; 120 - 100 = 20 more)
+    assert profit_trend_sentence(frame, date(2026, 11, 1)) == (
+        "In 2026-Q3 revenue was 800 (-20.0% on 2026-Q2) and net contribution 120 (20 more than "
+        "in 2026-Q2). (2026-Q4 is still running.)")

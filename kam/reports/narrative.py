@@ -197,6 +197,10 @@ def profit_trend_sentence(by_period: pd.DataFrame, as_of: date | None = None) ->
     """
     if by_period.empty:
         return "No sales or costs recorded yet: there is no profitability to show."
+    if not float(by_period["revenue"].abs().sum()):
+        cost = -float(by_period["net_contribution"].sum())
+        return (f"No sales yet: serving the account has cost {fmt_number(cost)} since "
+                f"{by_period.iloc[0]['period']}.")
     running = ""
     done = by_period
     if as_of is not None:
@@ -273,7 +277,9 @@ def budget_sentence(frame: pd.DataFrame | None) -> str:
         return "Neither a cost-to-serve budget nor a cost is recorded for the period."
     over = frame[frame["status"] == "over"].sort_values("variance", ascending=False)
     loose = frame[frame["status"] == "unbudgeted"]
-    if over.empty:
+    if len(loose) == len(frame):
+        text = "No category has a budget for the period."
+    elif over.empty:
         text = "Every budgeted category stayed within its budget and tolerance."
     else:
         first = over.iloc[0]
