@@ -245,6 +245,18 @@ def test_reports_are_offline_and_hold_no_code_or_stderr(reports):
         assert "Traceback" not in text, page.name
 
 
+def test_widget_cells_run_in_the_notebook_but_stay_out_of_the_report(reports):
+    """The meeting-preparation widget of the plan notebook is interactive only: papermill runs
+    it (its state is in the executed notebook), the report leaves it out."""
+    row = reports.reports.set_index("name").loc["plan-NORDSTAHL"]
+    nb = nbformat.read(row["notebook"], as_version=4)
+    views = [o for c in nb.cells for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views and "widgets" in nb.metadata
+    page = Path(row["html"]).read_text(encoding="utf-8")
+    assert "widget" not in page and "Prepare a meeting" not in page
+
+
 def test_index_links_every_report_with_escaped_key_figures(reports, names):
     index = (reports.out_dir / "index.html").read_text(encoding="utf-8")
     for account_id, name in names.items():

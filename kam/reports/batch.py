@@ -178,7 +178,7 @@ def _init_worker() -> None:
 def _run(job: Job, out_dir: str, self_contained: bool, timeout: int | None) -> ReportResult:
     kernel = _WORKER.get("kernel")
     return execute(job.params, out_dir, name=job.name, self_contained=self_contained,
-                   timeout=timeout, kernel=kernel)
+                   timeout=timeout, kernel=kernel, write_js=False)
 
 
 def _failed(job: Job, out_dir: Path, reason: str) -> ReportResult:
@@ -255,7 +255,8 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
     manifest = _load_manifest(out)
     todo = [j for j in jobs if force or not _fresh(manifest.get(j.name), j, out)]
     results: dict[str, ReportResult] = {}
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    # a pool pays a process and a kernel start per worker: not worth it for one or two reports
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) if len(todo) > 2 else 1))
     if todo:
         results = _execute_all(todo, out, n_workers, self_contained, timeout, progress)
     if not self_contained:
@@ -299,9 +300,22 @@ def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: boo
     from tqdm import tqdm
 
     results: dict[str, ReportResult] = {}
-    ctx = multiprocessing.get_context("spawn")
     bar = tqdm(total=len(todo), desc="kam batch", unit="report", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
+    if n_workers == 1:  # one worker: no process pool to start, one kernel in this process
+        try:
+            with KernelSession() as kernel:
+                for job in todo:
+                    res = execute(job.params, out, name=job.name, self_contained=self_contained,
+                                  timeout=timeout, kernel=kernel, write_js=False)
+                    results[job.name] = res
+                    bar.update(1)
+                    if not res.ok:
+                        bar.write(f"FAILED {job.name}: {res.error}", file=sys.stderr)
+        finally:
+            bar.close()
+        return results
+    ctx = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
                                  initializer=_init_worker) as pool:

@@ -164,6 +164,9 @@ def notebook_to_html(nb: nbformat.NotebookNode | str | os.PathLike[str], *,
     if why:
         raise ReportFailed(f"Not converting a failed run: {why}", path)
     meta = report_meta(node)
+    if "widgets" in node.metadata:  # widget state is for live kernels; its cells are removed
+        node = nbformat.from_dict(node)
+        del node.metadata["widgets"]
     when = (generated or datetime.now(UTC)).astimezone(UTC)
     kam: dict[str, Any] = {
         "title": meta.get("title", ""), "kind_label": meta.get("kind_label", "Report"),

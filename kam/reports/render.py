@@ -218,8 +218,9 @@ class KernelSession:
 def execute(params: ReportParams, out_dir: str | os.PathLike[str], *, name: str,
             self_contained: bool = False, timeout: int | None = 600,
             kernel: KernelSession | None = None, notebook: str | os.PathLike[str] | None = None,
-            ) -> ReportResult:
-    """Run and convert one report whose parameters are already checked (the batch's unit)."""
+            write_js: bool = True) -> ReportResult:
+    """Run and convert one report whose parameters are already checked (the batch's unit;
+    ``write_js=False`` leaves writing the shared plotly.js to the caller)."""
     out = Path(out_dir)
     nb_dir = out / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
@@ -230,10 +231,10 @@ def execute(params: ReportParams, out_dir: str | os.PathLike[str], *, name: str,
                           manager=params.manager, notebook=nb_out)
     start = time.perf_counter()
     extra: dict[str, Any] = {"partial_path": str(nb_out)}
-    if kernel is not None:
-        extra["km"] = kernel.manager()
-        kernel.runs += 1
     try:
+        if kernel is not None:
+            extra["km"] = kernel.manager()
+            kernel.runs += 1
         nb = pm.execute_notebook(
             str(source), str(nb_out), parameters=params.papermill(), engine_name=_ENGINE,
             kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
@@ -248,7 +249,7 @@ def execute(params: ReportParams, out_dir: str | os.PathLike[str], *, name: str,
             tmp = html_out.with_name(f".{html_out.name}.{os.getpid()}.tmp")
             tmp.write_text(html, encoding="utf-8")
             os.replace(tmp, html_out)
-            if not self_contained:
+            if write_js and not self_contained:
                 write_plotly_js(out)
             result.html = html_out
     except PapermillExecutionError as e:
