@@ -363,3 +363,29 @@ def test_batch_filters_by_manager_and_category(workspace_copy, tmp_path):
     # tom.hale's C accounts in the demo: KESTREL; his portfolio report follows the filter
     assert sorted(result.reports["name"]) == ["plan-KESTREL", "portfolio-tom.hale"]
     assert result.ok, result.summary()
+
+
+def test_a_cell_that_runs_too_long_fails_the_report_and_keeps_its_notebook(tmp_path):
+    """nbclient raises CellTimeoutError (not papermill's error): the report fails with the
+    reason, the partial notebook is kept with a banner, and a reused kernel is restarted."""
+    from kam.reports.params import check_parameters
+    from kam.reports.render import KernelSession, execute
+
+    source = nbformat.v4.new_notebook()
+    params_cell = nbformat.v4.new_code_cell('workspace: str = ""\naccount_id: str = ""\n'
+                                            'period: str = ""\nas_of: str = ""')
+    params_cell.metadata["tags"] = ["parameters"]
+    source.cells = [params_cell, nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
+    source.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(source, str(path))
+    params = check_parameters("plan", account_id="KESTREL")
+    with KernelSession() as kernel:
+        result = execute(params, tmp_path / "out", name="plan-KESTREL", timeout=2,
+                         kernel=kernel, notebook=path)
+        assert result.error is not None and result.error.startswith(
+            "plan report of KESTREL timed out: A cell timed out while it was being executed")
+        assert result.html is None and kernel._km is None  # restarted on the next run
+    kept = nbformat.read(str(result.notebook), as_version=4)
+    assert "This run stopped" in kept.cells[0].source
