@@ -244,3 +244,23 @@ def test_importing_kam_emits_no_warning():
     )
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
+
+
+def test_a_new_object_is_never_mistaken_for_a_loaded_one(ws):
+    # Regression: the revision a dossier was loaded from once lived in a dict keyed by id(obj);
+    # a new object could reuse a dead object's id and be saved as if it were based on it.
+    ws.save(_dossier())
+    for _ in range(50):
+        ws.load("ACME")  # the loaded object dies at once; its memory is reused
+        with pytest.raises(DuplicateAccount):
+            ws.save(_dossier(name="Another Acme"))
+    assert ws.head("ACME") == 1
+
+
+def test_a_dossier_loaded_from_another_workspace_is_new_here(tmp_path, ws):
+    other = Workspace(tmp_path / "other", create=True)
+    other.save(_dossier())
+    ws.save(_dossier())
+    with pytest.raises(DuplicateAccount):
+        ws.save(other.load("ACME"))
+    assert ws.load("ACME") == other.load("ACME")  # equal data, whatever their origin

@@ -43,10 +43,12 @@ KAM_TEMPLATE = go.layout.Template(
         plot_bgcolor="white",
         margin=dict(l=60, r=30, t=60, b=50),
         xaxis=dict(
-            showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6"
+            showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6",
+            automargin=True,
         ),
         yaxis=dict(
-            showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6"
+            showgrid=True, gridcolor="#eceff3", zerolinecolor="#c9ced6", linecolor="#c9ced6",
+            automargin=True,
         ),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1.0),
         hoverlabel=dict(font_size=12),

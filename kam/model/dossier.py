@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import Field, ValidationError, ValidationInfo, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from ..errors import InputError, ValidationProblem
 from .account import Account
@@ -71,9 +71,21 @@ class Dossier(KamModel):
     ratings: list[RatingEntry] = Field(default_factory=list)
     plan: AccountPlan | None = None
 
+    # Where this object was loaded from: (workspace location, account id, revision). Set by the
+    # Workspace; a save is based on it. Not part of the data (not dumped, not compared).
+    _loaded_from: tuple[str, str, int] | None = PrivateAttr(default=None)
+
     @property
     def id(self) -> str:
         return self.account.id
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the data is equal, wherever the objects were loaded from."""
+        if not isinstance(other, Dossier):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Dossier:

@@ -140,9 +140,6 @@ class Workspace:
             _sqlite_pragmas(self.engine)
         if create:
             metadata.create_all(self.engine)
-        # Revision each loaded dossier is based on, keyed by object id (dossiers are plain
-        # pydantic models; we do not add fields to them).
-        self._loaded_from: dict[int, tuple[str, int]] = {}
 
     def __repr__(self) -> str:
         return f"Workspace({self.location!r})"
@@ -235,7 +232,7 @@ class Workspace:
             number = self._revision_number(conn, account_id, as_of)
             data = _revision_data(conn, _ACCOUNT, account_id, number)
         dossier = Dossier.model_validate_json(data, context=_TRUSTED)
-        self._loaded_from[id(dossier)] = (account_id, number)
+        dossier._loaded_from = (self.location, account_id, number)
         return dossier
 
     def load_all(self, account_ids: Iterable[str] | None = None) -> list[Dossier]:
@@ -266,14 +263,16 @@ class Workspace:
                 if wanted is not None and key not in wanted:
                     continue
                 d = Dossier.model_validate_json(data, context=_TRUSTED)
-                self._loaded_from[id(d)] = (key, number)
+                d._loaded_from = (self.location, key, number)
                 out.append(d)
         return out
 
     def revision_of(self, dossier: Dossier) -> int | None:
         """The revision a dossier object was loaded from (``None`` for a new one)."""
-        entry = self._loaded_from.get(id(dossier))
-        return entry[1] if entry and entry[0] == dossier.account.id else None
+        entry = dossier._loaded_from
+        if entry is None or entry[0] != self.location or entry[1] != dossier.account.id:
+            return None
+        return entry[2]
 
     def history(self, account_id: str) -> pd.DataFrame:
         """Every revision of an account, oldest first."""
@@ -451,7 +450,7 @@ class Workspace:
             )
             if res.rowcount != 1:  # someone else won the race on a server database
                 raise StaleRevision(key, based_on, head + 1)
-        self._loaded_from[id(dossier)] = (key, number)
+        dossier._loaded_from = (self.location, key, number)
         return Revision(key, number, based_on or None, author, created.replace(tzinfo=UTC), message)
 
     def _check(self, conn: Connection, dossier: Dossier, head: int) -> None:
