@@ -120,11 +120,17 @@ class _Engine(NBClientEngine):
                                  start_timeout: int = 60, execution_timeout: int | None = None,
                                  **kwargs: Any) -> Any:
         partial = kwargs.pop("partial_path", None)
+        shared_kc = kwargs.pop("kc", None)
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
         final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                              kernel_name=kernel_name, log=_pm_logger, log_output=log_output,
                              stdout_file=stdout_file, stderr_file=stderr_file)
         client = _Client(nb_man, **final)
+        if shared_kc is not None:
+            # Reuse the session's client: one set of channels for the kernel's whole life. A new
+            # client per notebook (new IOPub subscription each time) now and then waited
+            # forever for a reply that had gone to the old one.
+            client.kc = shared_kc
         try:
             return client.execute()
         except (CellTimeoutError, DeadKernelError) as e:
@@ -132,7 +138,7 @@ class _Engine(NBClientEngine):
                 _save_with_banner(nb_man.nb, partial, f"This run stopped: {_first_line(e)}")
             raise
         finally:
-            if not client.owns_km and client.kc is not None:
+            if shared_kc is None and not client.owns_km and client.kc is not None:
                 client.kc.stop_channels()
 
 
@@ -166,6 +172,7 @@ class KernelSession:
         self.runs = 0
         self._dir = tempfile.mkdtemp(prefix="kam-k-")
         self._km: AsyncKernelManager | None = None
+        self._kc: Any = None
         self._log: Any = None
 
     @property
@@ -191,8 +198,22 @@ class KernelSession:
         assert self._km is not None
         return self._km
 
+    def client(self) -> Any:
+        """The client of the running kernel, started and ready (one per kernel, reused)."""
+        km = self.manager()
+        if self._kc is None:
+            kc = km.client()
+            kc.start_channels()
+            run_sync(kc.wait_for_ready)(timeout=60)
+            self._kc = kc
+        return self._kc
+
     def restart(self) -> None:
         """Stop the kernel; the next run starts a fresh one."""
+        kc, self._kc = self._kc, None
+        if kc is not None:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
         km, self._km = self._km, None
         if km is not None:
             with contextlib.suppress(Exception):
@@ -234,6 +255,7 @@ def execute(params: ReportParams, out_dir: str | os.PathLike[str], *, name: str,
     try:
         if kernel is not None:
             extra["km"] = kernel.manager()
+            extra["kc"] = kernel.client()
             kernel.runs += 1
         nb = pm.execute_notebook(
             str(source), str(nb_out), parameters=params.papermill(), engine_name=_ENGINE,
