@@ -420,5 +420,5 @@ th,td{padding:5px 10px;border-bottom:1px solid #dde1e6;text-align:left;vertical-
 thead th{background:#f5f7f9;border-bottom:2px solid #b9c0c8}.num{text-align:right;
 font-variant-numeric:tabular-nums;white-space:nowrap}.neg{color:#b3261e}.failed{color:#b3261e}
 a{color:#1f5f8b}small{color:#5f6670}.wrap{overflow-x:auto}td:nth-child(2){white-space:nowrap}
-td:first-child{min-width:190px}
+td:first-child{min-width:190px}thead th,thead th.num{white-space:normal;vertical-align:bottom}
 """
