@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..reports.render import CELL_TIMEOUT
 from ..store import default_location
 
 __all__ = ["batch", "report"]
@@ -40,10 +41,10 @@ _self_contained = click.option(
 )
 _timeout = click.option(
     "--timeout",
-    default=600,
+    default=CELL_TIMEOUT,
     show_default=True,
     type=click.IntRange(1),
-    help="Seconds a single notebook cell may run.",
+    help="Seconds a notebook cell may wait for the kernel (raise it for very large workspaces).",
 )
 
 

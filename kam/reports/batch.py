@@ -38,7 +38,14 @@ from ..errors import AccountNotFound, InputError, ValidationProblem
 from ..store import Workspace
 from .html import write_plotly_js
 from .params import ACCOUNT_KINDS, ReportParams, check_parameters
-from .render import KernelSession, ReportResult, execute, notebook_path, report_name
+from .render import (
+    CELL_TIMEOUT,
+    KernelSession,
+    ReportResult,
+    execute,
+    notebook_path,
+    report_name,
+)
 
 __all__ = ["MANIFEST", "BatchResult", "Job", "input_hash", "run_batch", "select_accounts"]
 
@@ -209,7 +216,7 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
               category: str | None = None, kinds: Sequence[str] = ACCOUNT_KINDS,
               portfolio: bool = True, period: str = "", as_of: str = "",
               workers: int | None = None, force: bool = False, self_contained: bool = False,
-              timeout: int | None = 600, progress: bool = True) -> BatchResult:
+              timeout: int | None = CELL_TIMEOUT, progress: bool = True) -> BatchResult:
     """Render the reports of many accounts in parallel and write ``index.html``.
 
     Parameters

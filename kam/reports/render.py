@@ -51,6 +51,12 @@ KERNEL_NAME = "python3"
 _ENGINE = "kam"
 _RESET = "get_ipython().reset(new_session=True)"
 
+CELL_TIMEOUT = 30
+"""Seconds a report cell may wait for the kernel. Report cells take about a second; now and then
+a reply from the kernel is late (seen with ipykernel 6 and 7, TCP and IPC alike, about one run in
+five of the demo batch), and the run goes on once this wait ends, so a short wait bounds the
+delay. Raise it (``--timeout``) for very large workspaces."""
+
 
 @dataclass
 class ReportResult:
@@ -237,7 +243,7 @@ class KernelSession:
 
 # -- one report -------------------------------------------------------------------------------
 def execute(params: ReportParams, out_dir: str | os.PathLike[str], *, name: str,
-            self_contained: bool = False, timeout: int | None = 600,
+            self_contained: bool = False, timeout: int | None = CELL_TIMEOUT,
             kernel: KernelSession | None = None, notebook: str | os.PathLike[str] | None = None,
             write_js: bool = True) -> ReportResult:
     """Run and convert one report whose parameters are already checked (the batch's unit;
@@ -310,7 +316,7 @@ def _stderr_of(nb: nbformat.NotebookNode) -> list[str]:
 def render_report(workspace: str | os.PathLike[str] | None, account_id: str | None = None,
                   kind: str = "plan", out_dir: str | os.PathLike[str] = "reports", *,
                   manager: str | None = None, period: str = "", as_of: str = "",
-                  self_contained: bool = False, timeout: int | None = 600,
+                  self_contained: bool = False, timeout: int | None = CELL_TIMEOUT,
                   kernel: KernelSession | None = None) -> ReportResult:
     """Run the ``kind`` report notebook for one account (or the portfolio) and write its HTML.
 
