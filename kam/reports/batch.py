@@ -309,16 +309,20 @@ def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: boo
     results: dict[str, ReportResult] = {}
     bar = tqdm(total=len(todo), desc="kam batch", unit="report", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
+
+    def done(job: Job, res: ReportResult) -> None:
+        results[job.name] = res
+        bar.update(1)
+        if not res.ok:
+            bar.write(f"FAILED {job.name}: {res.error}", file=sys.stderr)
+
     if n_workers == 1:  # one worker: no process pool to start, one kernel in this process
         try:
             with KernelSession() as kernel:
                 for job in todo:
-                    res = execute(job.params, out, name=job.name, self_contained=self_contained,
-                                  timeout=timeout, kernel=kernel, write_js=False)
-                    results[job.name] = res
-                    bar.update(1)
-                    if not res.ok:
-                        bar.write(f"FAILED {job.name}: {res.error}", file=sys.stderr)
+                    done(job, execute(job.params, out, name=job.name,
+                                      self_contained=self_contained, timeout=timeout,
+                                      kernel=kernel, write_js=False))
         finally:
             bar.close()
         return results
@@ -337,10 +341,7 @@ def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: boo
                                   "run the batch again to retry")
                 except Exception as e:  # pickling trouble and the like: report, go on
                     res = _failed(job, out, f"{type(e).__name__}: {e}")
-                results[job.name] = res
-                bar.update(1)
-                if not res.ok:
-                    bar.write(f"FAILED {job.name}: {res.error}", file=sys.stderr)
+                done(job, res)
     finally:
         bar.close()
     return results
