@@ -26,11 +26,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .config import load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
+from .model.stages import Stage, StageModel, load_stages
 from .periods import NoData, bounds, frame_of, month_of_dates, need_columns, span
 
 __all__ = [
@@ -50,92 +49,6 @@ __all__ = [
 OUTCOMES = {"open": "open", "won": "won", "refused": "lost", "declined": "lost"}
 """Deal outcomes and how the funnel counts them."""
 UNASSIGNED = "(unassigned)"
-
-
-def _key(name: object) -> str:
-    return " ".join(str(name).split()).casefold()
-
-
-class Stage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1)
-    label: str | None = None
-
-
-class StageModel(BaseModel):
-    """Ordered sales stages, the stage a won deal reaches, and aliases for a CRM's names."""
-
-    model_config = ConfigDict(extra="forbid")
-    stages: list[Stage] = Field(min_length=2)
-    won_stage: str | None = None
-    aliases: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> StageModel:
-        ids = [_key(s.id) for s in self.stages]
-        valid = ", ".join(s.id for s in self.stages)
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"stage ids must be unique, got {valid}")
-        if self.won_stage is not None and _key(self.won_stage) not in ids:
-            raise ValueError(f"won_stage {self.won_stage!r} is not a stage; stages: {valid}")
-        for alias, target in self.aliases.items():
-            if _key(target) not in ids:
-                raise ValueError(
-                    f"alias {alias!r} maps to {target!r}, not a stage; stages: {valid}")
-        return self
-
-    @classmethod
-    def of(cls, ids: Sequence[str], won_stage: str | None = None,
-           aliases: dict[str, str] | None = None) -> StageModel:
-        """A stage model from stage ids, e.g. ``StageModel.of(["contact", "offer"])``."""
-        return cls(stages=[Stage(id=i) for i in ids], won_stage=won_stage, aliases=aliases or {})
-
-    @property
-    def ids(self) -> list[str]:
-        return [s.id for s in self.stages]
-
-    @property
-    def labels(self) -> list[str]:
-        return [s.label or s.id for s in self.stages]
-
-    def position(self, name: str) -> int:
-        """The 0-based position of stage ``name`` (an id or an alias; case does not matter)."""
-        lookup = {_key(s.id): i for i, s in enumerate(self.stages)}
-        lookup.update({_key(a): lookup[_key(t)] for a, t in self.aliases.items()})
-        try:
-            return lookup[_key(name)]
-        except KeyError:
-            raise ValueError(f"{name!r} is not a stage; stages: {', '.join(self.ids)}") from None
-
-    def positions(self, values: pd.Series, frame: pd.DataFrame, *, what: str) -> np.ndarray:
-        """The 0-based position of each stage name in ``values``; an unknown name raises
-        :class:`~kam.errors.InputError` listing the valid stages."""
-        lookup = {_key(s.id): i for i, s in enumerate(self.stages)}
-        lookup.update({_key(a): lookup[_key(t)] for a, t in self.aliases.items()})
-        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
-        pos = np.array([lookup.get(_key(u), -1) if isinstance(u, str) else -1 for u in uniques],
-                       dtype=np.int64)
-        problems = []
-        for i in np.flatnonzero(pos < 0):
-            rows = frame[codes == i]
-            first = rows.iloc[0]
-            deal = first.get("id", first.get("deal_id"))
-            aliases = ", ".join(f"{a} -> {t}" for a, t in self.aliases.items()) or "none"
-            problems.append(ValidationProblem(
-                record=f"{len(rows)} {what} (e.g. deal {deal} of account {first['account_id']})",
-                field="stage",
-                message=f"unknown stage {uniques[int(i)]!r}; valid stages: {', '.join(self.ids)} "
-                        f"(aliases: {aliases}); add it to 'aliases' in stages.yaml to map it "
-                        "onto a stage",
-            ))
-        if problems:
-            raise InputError(problems)
-        return pos[codes] if len(pos) else np.empty(0, dtype=np.int64)
-
-
-def load_stages(path: str | None = None) -> StageModel:
-    """Read the stage model (default: ``templates/stages.yaml``)."""
-    return load_config(StageModel, path, default="stages.yaml")
 
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:

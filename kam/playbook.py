@@ -25,7 +25,6 @@ from pydantic import Field, model_validator
 
 from .config import load_config
 from .errors import InputError, ValidationProblem
-from .funnel import StageModel, load_stages
 from .health import as_day, last_contacts
 from .meeting import needs_by_person
 from .model import (
@@ -42,6 +41,8 @@ from .model import (
     Person,
     RelationshipStage,
 )
+from .model.stages import StageModel, load_stages
+from .model.stages import stage_problems as _stage_problems
 from .needmap import NeedMap
 from .opportunities import load_opportunity_config
 
@@ -191,19 +192,7 @@ def stage_problems(dossier: Dossier, stages: StageModel | str | Path | None = No
                    ) -> list[ValidationProblem]:
     """Deal stages (current and in the history) that the sales stage model (``stages``, default
     ``templates/stages.yaml``, aliases allowed) does not know."""
-    model = _stage_model(stages)
-    valid = ", ".join(model.ids)
-    aliases = ", ".join(f"{a} -> {t}" for a, t in model.aliases.items()) or "none"
-    out = []
-    for i, d in enumerate(dossier.deals):
-        rec = f"account {dossier.account.id} / deals[{i}] ({d.id})"
-        for field, stage in [("stage", d.stage),
-                             *((f"history[{j}].stage", h.stage) for j, h in enumerate(d.history))]:
-            if _canonical(model, stage) is None:
-                out.append(ValidationProblem(
-                    rec, field,
-                    f"unknown deal stage {stage!r}; valid: {valid} (aliases: {aliases})"))
-    return out
+    return _stage_problems(dossier, _stage_model(stages))
 
 
 def check_stages(dossier: Dossier, stages: StageModel | str | Path | None = None) -> None:

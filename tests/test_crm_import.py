@@ -389,7 +389,7 @@ def test_reimport_with_kam_stages_does_not_move_a_deal_back(tmp_path):
     d.persons.append(Person(id="lee", name="Ann Lee", position="CFO", roles=["power"]))
     deal = d.deal("1C1I7A6R")
     deal.volume, deal.delivery_terms, deal.expected_close = 2, "FCA", date(2017, 3, 1)
-    deal.stage = "buyer"
+    d.move_deal("1C1I7A6R", "buyer", on=date(2017, 3, 1))
     ws.save(d, author="kam")
     report = import_crm(ws, MAVEN, mapping)
     assert report.saved.set_index("account_id").loc["cancity", "action"] == "unchanged"

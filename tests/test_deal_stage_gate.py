@@ -8,7 +8,15 @@ from datetime import date
 import pytest
 
 from kam.errors import StageGateError
-from kam.model import Account, Deal, Dossier, Need, Person, missing_for_deal_stage
+from kam.model import (
+    Account,
+    Deal,
+    Dossier,
+    Need,
+    Person,
+    StageChange,
+    missing_for_deal_stage,
+)
 from kam.store import Workspace
 
 
@@ -64,17 +72,36 @@ def test_deal_stage_gate_potential_needs_a_contact_with_position_and_role():
     ]
 
 
+def _moved_around_the_api(d: Dossier, stage: str, on: date) -> None:
+    """Change a deal's stage without ``move_deal`` (as code that builds records might)."""
+    deal = d.deals[0]
+    d.deals[0] = deal.model_copy(
+        update={"stage": stage, "history": [*deal.history, StageChange(stage=stage, on=on)]})
+
+
+def test_move_deal_refuses_a_stage_with_missing_information_at_once():
+    d = _account(stage="lead")
+    with pytest.raises(StageGateError, match=r"Deal D1 of account ACME cannot move into stage "
+                                             r"'sale'; missing: the product/service"):
+        d.move_deal("D1", "sale", on=date(2026, 2, 1))
+    assert d.deals[0].stage == "lead" and d.deals[0].history == []  # unchanged
+    d.update_deal("D1", need="N1")  # the need holds product, volume and wanted date
+    moved = d.move_deal("D1", "sale", on=date(2026, 2, 1))
+    assert (moved.stage, moved.history) == ("sale", [StageChange(stage="sale",
+                                                                 on=date(2026, 2, 1))])
+
+
 def test_saving_a_deal_moved_into_a_stage_with_missing_information_is_refused(tmp_path):
     ws = Workspace(tmp_path / "ws", create=True)
     ws.save(_account(stage="lead"))
     d = ws.load("ACME")
-    d.deals[0].stage = "sale"
+    _moved_around_the_api(d, "sale", date(2026, 2, 1))
     before = (len(ws.history("ACME")), ws.load("ACME").model_dump_json())
     with pytest.raises(StageGateError, match=r"Deal D1 of account ACME cannot move into stage "
                                              r"'sale'; missing: the product/service"):
         ws.save(d)
     assert (len(ws.history("ACME")), ws.load("ACME").model_dump_json()) == before
-    d.deals[0].need = "N1"  # the need holds product, volume and wanted date
+    d.update_deal("D1", need="N1")  # the need holds product, volume and wanted date
     assert ws.save(d).number == 2
 
 
@@ -82,7 +109,7 @@ def test_deals_in_a_crm_stage_model_are_not_gated(tmp_path):
     ws = Workspace(tmp_path / "ws", create=True)
     ws.save(_account(stage="Prospecting"))
     d = ws.load("ACME")
-    d.deals[0].stage = "Engaging"
+    d.move_deal("D1", "Engaging", on=date(2026, 2, 1))
     assert ws.save(d).number == 2
 
 
@@ -92,6 +119,8 @@ def test_a_new_deal_is_recorded_where_it_stands(tmp_path):
     ws = Workspace(tmp_path / "ws", create=True)
     ws.save(_account(stage="buyer", outcome="won"))
     d = ws.load("ACME")
-    d.deals[0].stage = "repeat"
+    with pytest.raises(StageGateError, match="missing: the product/service"):
+        d.move_deal("D1", "repeat", on=date(2026, 2, 1))
+    _moved_around_the_api(d, "repeat", date(2026, 2, 1))
     with pytest.raises(StageGateError, match="missing: the product/service"):
         ws.save(d)

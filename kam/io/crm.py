@@ -205,7 +205,7 @@ def _cap_deals(dossiers: list[Dossier], report: ImportReport) -> None:
     stage gate passes; report those held back."""
     held = []
     for d in dossiers:
-        for deal in d.deals:
+        for i, deal in enumerate(d.deals):
             target = SalesStage(deal.stage)
             if target is SalesStage.LEAD:
                 continue
@@ -213,9 +213,11 @@ def _cap_deals(dossiers: list[Dossier], report: ImportReport) -> None:
                 [s for s in SalesStage if s.number <= target.number],
                 functools.partial(missing_for_deal_stage, d, deal))
             if best is not target:
-                deal.history = [h for h in deal.history
-                                if SalesStage(h.stage).number <= best.number]
-                deal.stage = best.value
+                # An import builds the record anew at the stage the gate allows.
+                d.deals[i] = deal.model_copy(update={
+                    "stage": best.value,
+                    "history": [h for h in deal.history
+                                if SalesStage(h.stage).number <= best.number]})
                 held.append({"account_id": d.account.id, "deal_id": deal.id, "stage": best.value,
                              "crm_suggests": target.value, "missing": "; ".join(missing)})
     frame = pd.DataFrame(held, columns=["account_id", "deal_id", "stage", "crm_suggests",

@@ -35,6 +35,7 @@ from .stage_gate import (
     missing_for_stage,
     recommended_for_stage,
 )
+from .stages import Stage, StageModel, load_stages, stage_problems
 from .tables import Tables, tables
 from .team import Team, TeamMember, TeamRole
 
@@ -78,7 +79,9 @@ __all__ = [
     "RelationshipStage",
     "RevenueLine",
     "SalesStage",
+    "Stage",
     "StageChange",
+    "StageModel",
     "Strategy",
     "Tables",
     "Team",
@@ -88,9 +91,11 @@ __all__ = [
     "check_deal_stage",
     "check_period",
     "check_stage",
+    "load_stages",
     "missing_for_deal_stage",
     "missing_for_stage",
     "recommended_for_stage",
+    "stage_problems",
     "tables",
     "validate_dossier",
 ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
+from ..errors import InputError, ValidationProblem
 from .base import FieldError, Fraction, Id, KamModel, Money
 
 __all__ = ["Deal", "DealOutcome", "StageChange"]
@@ -72,6 +74,16 @@ class Deal(KamModel):
                 "closed_on", f"closed_on {self.closed_on} (actual) is before plan_date "
                 f"{self.plan_date}")
         return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A stage move must record the stage history and pass the gate: it goes through
+        # Dossier.move_deal, never through plain assignment.
+        if name == "stage" and value != self.__dict__.get("stage"):
+            raise InputError([ValidationProblem(
+                f"deal {self.id}", "stage",
+                f"set a deal's stage with dossier.move_deal({self.id!r}, {value!r}, on=...): "
+                "it records the stage history and checks the stage gate")])
+        super().__setattr__(name, value)
 
     @property
     def is_open(self) -> bool:

@@ -19,11 +19,13 @@ from .account import Account
 from .activity import Commitment, Interaction, Project
 from .base import ID_PATTERN, PERIOD_PATTERN, FieldError, KamModel, check_id, check_period
 from .deal import Deal
+from .edits import DossierEdits
 from .finance import ActivityLine, Budget, CostLine, RevenueLine
 from .need import Need
 from .person import Person, PersonLink
 from .plan import AccountPlan
 from .rating import RatingEntry
+from .stages import StageModel, stage_problems
 
 __all__ = ["Dossier", "problems_from_pydantic", "reference_problems", "validate_dossier"]
 
@@ -53,7 +55,7 @@ _LINE_PREFIX = {
 }
 
 
-class Dossier(KamModel):
+class Dossier(KamModel, DossierEdits):
     """Everything kam knows about one key account."""
 
     account: Account
@@ -297,9 +299,13 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
     return out
 
 
-def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None) -> Dossier:
+def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None, *,
+                     stages: StageModel | None = None) -> Dossier:
     """Build a :class:`Dossier` from raw data, or raise :class:`~kam.errors.InputError` listing
-    every problem with its file, record and field.
+    every problem with its file, record and field: field types and value ranges, duplicate ids,
+    references between records, and deal stages the stage model (``stages``, default
+    ``templates/stages.yaml``) does not know. A :class:`Dossier` object is checked as a whole
+    again, however it was changed in place.
 
     Examples
     --------
@@ -312,7 +318,8 @@ def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None)
     kam.errors.InputError: account ACME, field 'categry': unknown field (a typo?)
     """
     if isinstance(data, Dossier):
-        data = data.model_dump(mode="json")
+        # Lists mutated in place may hold anything: dump leniently, then validate it all.
+        data = data.model_dump(mode="json", warnings=False, fallback=_as_text)
     if not isinstance(data, Mapping):
         raise InputError(
             [
@@ -329,7 +336,12 @@ def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None)
         dossier = Dossier.model_validate(data, context={"skip_references": True})
     except ValidationError as e:
         raise InputError(problems_from_pydantic(e, data, file)) from None
-    problems = reference_problems(dossier, file)
+    problems = reference_problems(dossier, file) + stage_problems(dossier, stages, file)
     if problems:
         raise InputError(problems)
     return dossier
+
+
+def _as_text(value: Any) -> str:
+    """How a value JSON cannot hold is shown to validation (which then names it)."""
+    return f"<{type(value).__name__}>"

@@ -40,7 +40,16 @@ from ..errors import (
     StaleRevision,
     ValidationProblem,
 )
-from ..model import Dossier, SalesStage, Team, check_deal_stage, check_stage
+from ..model import (
+    Dossier,
+    SalesStage,
+    StageModel,
+    Team,
+    check_deal_stage,
+    check_stage,
+    load_stages,
+    validate_dossier,
+)
 from .diff import diff_records
 from .schema import documents, metadata, revisions
 
@@ -106,6 +115,9 @@ class Workspace:
     create
         Create the folder and tables if they do not exist. Opening a folder that holds no
         workspace without ``create=True`` raises ``FileNotFoundError``.
+    stages
+        The stage model deal stages are checked against on every save (default:
+        ``templates/stages.yaml``).
 
     Examples
     --------
@@ -124,8 +136,10 @@ class Workspace:
     [{'field': 'account.category', 'before': None, 'after': 'A'}]
     """
 
-    def __init__(self, location: str | os.PathLike[str] | None = None, *, create: bool = False):
+    def __init__(self, location: str | os.PathLike[str] | None = None, *, create: bool = False,
+                 stages: StageModel | None = None):
         self.location = str(location or default_location())
+        self.stages = stages or load_stages()
         url, folder = _to_url(self.location)
         if folder is not None:
             if create:
@@ -326,6 +340,23 @@ class Workspace:
                 h.update(f"{kind}/{key}@{head};".encode())
         return h.hexdigest()[:12]
 
+    def _revision(self, conn: Connection, key: str, number: int) -> Revision:
+        row = conn.execute(
+            select(
+                revisions.c.based_on,
+                revisions.c.author,
+                revisions.c.created_at,
+                revisions.c.message,
+            ).where(
+                and_(
+                    revisions.c.kind == _ACCOUNT,
+                    revisions.c.key == key,
+                    revisions.c.number == number,
+                )
+            )
+        ).one()
+        return Revision(key, number, row[0], row[1], row[2].replace(tzinfo=UTC), row[3])
+
     # -- writing ---------------------------------------------------------------------------
     def save(
         self,
@@ -346,6 +377,43 @@ class Workspace:
         """
         with self._tx() as conn:
             return self._save(conn, dossier, author, message, based_on, at)
+
+    def restore(
+        self,
+        account_id: str,
+        revision: int | date | datetime,
+        *,
+        author: str = "kam",
+        message: str = "",
+        based_on: int | None = None,
+    ) -> Revision:
+        """Undo: save an earlier revision's content as a new revision (history is kept).
+
+        ``based_on`` (default: the newest revision) guards against restoring over a change
+        someone saved in the meantime. The restored content is checked as any save is.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from kam.model import Account, Dossier
+        >>> ws = Workspace(tempfile.mkdtemp(), create=True)
+        >>> _ = ws.save(Dossier(account=Account(id="ACME", name="Acme", phone="+1 555 0100")),
+        ...            author="ann")
+        >>> d = ws.load("ACME")
+        >>> d.account.name = "Acme Steel"
+        >>> _ = ws.save(d, author="ann")
+        >>> rev = ws.restore("ACME", 1, author="ann", message="undo the rename")
+        >>> rev.number, ws.load("ACME").account.name
+        (3, 'Acme')
+        """
+        old = self.load(account_id, revision)
+        with self._tx() as conn:
+            head = self._head(conn, _ACCOUNT, account_id)
+            if based_on is not None and based_on != head:
+                raise StaleRevision(account_id, based_on, head)
+            number = self._revision_number(conn, account_id, revision)
+            text = message or f"restored revision {number}"
+            return self._save(conn, old, author, text, head, None, restoring=True)
 
     def save_many(
         self,
@@ -395,6 +463,8 @@ class Workspace:
         message: str,
         based_on: int | None,
         at: datetime | None,
+        *,
+        restoring: bool = False,
     ) -> Revision:
         key = dossier.account.id
         if based_on is None:
@@ -415,7 +485,17 @@ class Workspace:
         if row is not None and based_on != head:
             raise StaleRevision(key, based_on, head)
         dossier.assign_ids()  # lines appended since validation get theirs before they are stored
-        self._check(conn, dossier, head)
+        # The door of the store: the whole dossier is checked as an import checks it, however
+        # its objects were changed (ids, references, stages, value ranges), then against the
+        # revision it replaces (stage gate, stage history) and the team.
+        checked = validate_dossier(dossier, stages=self.stages)
+        before = _revision_data(conn, _ACCOUNT, key, head) if head else None
+        self._check(conn, checked, before, restoring=restoring)
+        data = checked.model_dump_json()
+        if before is not None and data == before:
+            # Nothing changed (a re-run cell, a save pressed twice): no new revision.
+            dossier._loaded_from = (self.location, key, head)
+            return self._revision(conn, key, head)
         number = head + 1
         created = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         conn.execute(
@@ -427,7 +507,7 @@ class Workspace:
                 author=author,
                 created_at=created,
                 message=message,
-                data=dossier.model_dump_json(),
+                data=data,
             )
         )
         if row is None:
@@ -453,26 +533,38 @@ class Workspace:
         dossier._loaded_from = (self.location, key, number)
         return Revision(key, number, based_on or None, author, created.replace(tzinfo=UTC), message)
 
-    def _check(self, conn: Connection, dossier: Dossier, head: int) -> None:
-        """Checks that need the store: the stage gate on a move forward, team references."""
+    def _check(self, conn: Connection, dossier: Dossier, before: str | None, *,
+               restoring: bool = False) -> None:
+        """Checks against the stored revision and the team: the stage gate on a move forward,
+        a stage history entry for every deal whose stage changed, team references."""
         previous = SalesStage.LEAD.number - 1
-        if head:
-            before = json.loads(_revision_data(conn, _ACCOUNT, dossier.account.id, head))
-            previous = SalesStage(before["account"]["sales_stage"]).number
-            deal_stages = {x["id"]: x["stage"] for x in before.get("deals", [])}
-        else:
-            deal_stages = {}
+        was: dict[str, str] = {}
+        if before is not None:
+            old = json.loads(before)
+            previous = SalesStage(old["account"]["sales_stage"]).number
+            was = {x["id"]: x["stage"] for x in old.get("deals", [])}
         if dossier.account.sales_stage.number > previous:
             check_stage(dossier)
+        problems: list[ValidationProblem] = []
         # Deals moved to a later stage are gated. A deal saved for the first time is a record of
         # where it stands (e.g. history from a CRM import, whose report lists what it lacks).
-        for deal in dossier.deals:
-            was = deal_stages.get(deal.id)
-            if was is not None and _stage_number(deal.stage) > _stage_number(was):
+        for i, deal in enumerate(dossier.deals):
+            stage_before = was.get(deal.id)
+            if stage_before is None or stage_before == deal.stage:
+                continue
+            if _stage_number(deal.stage) > _stage_number(stage_before):
                 check_deal_stage(dossier, deal)
+            if not restoring and not (deal.history and deal.history[-1].stage == deal.stage):
+                problems.append(ValidationProblem(
+                    f"account {dossier.account.id} / deals[{i}] ({deal.id})", "history",
+                    f"the stage changed from {stage_before!r} to {deal.stage!r} without a stage "
+                    f"history entry; move deals with dossier.move_deal({deal.id!r}, "
+                    f"{deal.stage!r}, on=...)"))
         team = self._team(conn)
         if team.members:
-            _team_problems(dossier, team)
+            problems += _team_problems(dossier, team)
+        if problems:
+            raise InputError(problems)
 
     # -- the team roster -------------------------------------------------------------------
     def team(self) -> Team:
@@ -539,7 +631,7 @@ def _stage_number(stage: str | None) -> int:
     return _STAGE_NUMBERS.get(stage or "", 0)
 
 
-def _team_problems(d: Dossier, team: Team) -> None:
+def _team_problems(d: Dossier, team: Team) -> list[ValidationProblem]:
     """References from a dossier to our team must name team members."""
     known = team.ids()
     persons = {p.id for p in d.persons}
@@ -547,18 +639,25 @@ def _team_problems(d: Dossier, team: Team) -> None:
     problems: list[ValidationProblem] = []
     hint = ", ".join(sorted(known)[:8])
 
-    def check(record: str, field: str, value: str | None, also: set[str] | None = None) -> None:
-        if value and value not in known and not (also and value in also):
-            what = "a team member or a client person" if also else "a team member"
-            problems.append(
-                ValidationProblem(record, field, f"{value!r} is not {what}; team: {hint}")
-            )
+    def check(record: str, field: str, values: Iterable[str | None],
+              also: set[str] | None = None) -> None:
+        for value in values:
+            if value and value not in known and not (also and value in also):
+                what = "a team member or a client person" if also else "a team member"
+                problems.append(
+                    ValidationProblem(record, field, f"{value!r} is not {what}; team: {hint}")
+                )
 
-    check(acc, "kam", d.account.kam)
+    check(acc, "kam", [d.account.kam])
+    for i, p in enumerate(d.persons):
+        check(f"{acc} / persons[{i}] ({p.id})", "reached_by", p.reached_by)
+    for i, x in enumerate(d.interactions):
+        check(f"{acc} / interactions[{i}] ({x.id})", "our_participants", x.our_participants)
+    for i, c in enumerate(d.commitments):
+        check(f"{acc} / commitments[{i}] ({c.id})", "owner", [c.owner])
     for i, deal in enumerate(d.deals):
-        check(f"{acc} / deals[{i}] ({deal.id})", "manager", deal.manager)
+        check(f"{acc} / deals[{i}] ({deal.id})", "manager", [deal.manager])
     if d.plan is not None:
         for i, a in enumerate(d.plan.actions):
-            check(f"{acc} / plan / actions[{i}] ({a.id})", "owner", a.owner, persons)
-    if problems:
-        raise InputError(problems)
+            check(f"{acc} / plan / actions[{i}] ({a.id})", "owner", [a.owner], persons)
+    return problems
