@@ -7,6 +7,8 @@ A user can pass their own file anywhere a default is used.
 
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +17,15 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError
 
-__all__ = ["load_config", "load_yaml", "notebooks_dir", "template_path", "templates_dir"]
+__all__ = [
+    "current_user",
+    "load_config",
+    "load_yaml",
+    "notebooks_dir",
+    "template_path",
+    "templates_dir",
+    "user_config_path",
+]
 
 _HERE = Path(__file__).resolve().parent
 M = TypeVar("M", bound=BaseModel)
@@ -80,3 +90,24 @@ def load_config(model: type[M], path: str | Path | None = None, *, default: str)
             for err in e.errors(include_url=False)
         ]
         raise ConfigError(f"{path}: " + "; ".join(lines)) from None
+
+
+def user_config_path() -> Path:
+    """The user's own settings: ``$KAM_CONFIG``, else ``~/.config/kam/config.yaml``."""
+    return Path(os.environ.get("KAM_CONFIG") or Path.home() / ".config" / "kam" / "config.yaml")
+
+
+def current_user() -> str:
+    """Who is working: ``$KAM_USER``, else ``user:`` in :func:`user_config_path`, else the login
+    name. The workbook uses it as the author of saves and to filter "my accounts"."""
+    if os.environ.get("KAM_USER"):
+        return os.environ["KAM_USER"].strip()
+    path = user_config_path()
+    if path.is_file():
+        data = load_yaml(path)
+        if isinstance(data, dict) and data.get("user"):
+            return str(data["user"]).strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        return "kam"

@@ -262,6 +262,15 @@ class DossierEdits:
     def add_need(self, title: str, *, level: str = "problem", function: str | None = None,
                  leads_to: Sequence[str] = (), id: str | None = None, **fields: Any) -> Need:
         """Add a node of the need map (a problem, criterion or effect) and link it upward."""
+        d = self._self()
+        rank = _build(Need, self._rec("new need"), {"id": "new", "title": title or "?",
+                                                    "level": level}).level.rank
+        for upper in leads_to:
+            up = self._get("needs", d.needs, upper, "need")
+            if up.level.rank <= rank:
+                raise _problem(self._rec("new need"), "leads_to",
+                               f"edges go upward only (problem -> criterion -> effect): a "
+                               f"{level} cannot lead to {upper!r}, a {up.level.value}")
         need = self._add("needs", self._self().needs, Need, "need",
                          {"id": id, "title": title, "level": level, "function": function,
                           **fields})
@@ -414,6 +423,17 @@ class DossierEdits:
             self._get("needs", d.needs, new.need, "need")
         d.deals[d.deals.index(deal)] = new
         return new
+
+    # -- the account -----------------------------------------------------------------------
+    def update_account(self, **changes: Any) -> None:
+        """Change fields of the account's profile (category, region, notes, ...); its id is
+        fixed and its sales stage moves with :meth:`move_account`."""
+        d = self._self()
+        rec = f"account {d.account.id}"
+        if "sales_stage" in changes:
+            raise _problem(rec, "sales_stage", "move the account with move_account(stage): "
+                           "it checks the stage gate")
+        d.account = _updated(d.account, rec, changes)
 
     # -- the account's stage ---------------------------------------------------------------
     def move_account(self, stage: str) -> None:
