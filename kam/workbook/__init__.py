@@ -1,0 +1,9 @@
+"""The KAM's workbook in JupyterLab: pick an account, see it, edit it safely, save it.
+
+Widgets (ipywidgets + plotly ``FigureWidget``) over the public API: every edit is a named edit of
+an :class:`~kam.store.EditSession`, every save a validated revision.
+"""
+
+from .base import Panel, message_html, redraw
+
+__all__ = ["Panel", "message_html", "redraw"]
