@@ -310,3 +310,25 @@ def test_restore_over_a_newer_change_is_stale(ws):
     with pytest.raises(StaleRevision):
         ws.restore("ACME", 1, author="ann", based_on=1)
     assert len(ws.history("ACME")) == 2
+
+
+def test_a_refused_next_step_action_adds_no_interaction():
+    d = _dossier()  # no plan yet
+    with pytest.raises(InputError, match="the account has no plan yet"):
+        d.log_interaction(date(2026, 3, 2), "call", participants=["P1"], our_participants=["ann"],
+                          next_step="Visit", next_step_due=date(2026, 3, 9),
+                          next_step_as="action")
+    assert [i.id for i in d.interactions] == ["I1"]
+
+
+def test_a_move_without_a_date_is_refused_naming_the_field():
+    d = _dossier()
+    with pytest.raises(InputError, match=r"deals \(D1\), field 'on': the date of the move is "
+                                         r"required; found None"):
+        d.move_deal("D1", "potential", on=None)  # type: ignore[arg-type]
+
+
+def test_a_link_without_persons_is_refused_naming_the_field():
+    d = _dossier()
+    with pytest.raises(InputError, match=r"field 'source': pick the source person"):
+        d.link_persons("", "P1")

@@ -235,6 +235,9 @@ class DossierEdits:
         Linking the same pair with the same kind again updates its strength."""
         d = self._self()
         rec = self._rec("links", f"{source}->{target}")
+        for name, value in (("source", source), ("target", target)):
+            if not value:
+                raise _problem(rec, name, f"pick the {name} person of the link")
         self._check_persons(rec, "source", [source])
         self._check_persons(rec, "target", [target])
         if source == target:
@@ -269,8 +272,9 @@ class DossierEdits:
             up = self._get("needs", d.needs, upper, "need")
             if up.level.rank <= rank:
                 raise _problem(self._rec("new need"), "leads_to",
-                               f"edges go upward only (problem -> criterion -> effect): a "
-                               f"{level} cannot lead to {upper!r}, a {up.level.value}")
+                               f"edges go upward only (problem -> criterion -> effect): "
+                               f"{_a(str(level))} cannot lead to {upper!r}, "
+                               f"{_a(up.level.value)}")
         need = self._add("needs", self._self().needs, Need, "need",
                          {"id": id, "title": title, "level": level, "function": function,
                           **fields})
@@ -381,6 +385,8 @@ class DossierEdits:
         model = stages or default_stages()
         rec = self._rec("deals", deal_id)
         _known_stage(model, stage, rec)
+        if not isinstance(on, date):
+            raise _problem(rec, "on", f"the date of the move is required; found {_short(on)}")
         if model.canonical(stage) == model.canonical(deal.stage) and stage == deal.stage:
             return deal
         if deal.history and on < deal.history[-1].on:
@@ -490,19 +496,21 @@ class DossierEdits:
         if next_step_as not in (None, "commitment", "action"):
             raise _problem(rec, "next_step_as", "options are 'commitment', 'action' or None, "
                            f"got {next_step_as!r}")
+        who = owner or (our_participants[0] if our_participants else None)
+        if next_step_as == "action":
+            self._plan()  # refused before anything is added
+            if not who:
+                raise _problem(rec, "owner", "a plan action needs an owner "
+                               "(owner= or our_participants)")
         interaction = self._add("interactions", d.interactions, Interaction, "interaction", {
             "id": id, "date": date, "kind": kind, "participants": list(participants) or None,
             "our_participants": list(our_participants) or None, "summary": summary or None,
             "outcome": outcome, "next_step": next_step, "next_step_due": next_step_due,
             "deal": deal})
-        who = owner or (our_participants[0] if our_participants else None)
         if next_step_as == "commitment" and next_step and next_step_due:
             self.add_commitment(next_step, next_step_due, made_on=date, owner=who,
                                 to_person=participants[0] if participants else None)
-        elif next_step_as == "action" and next_step and next_step_due:
-            if not who:
-                raise _problem(rec, "owner", "a plan action needs an owner "
-                               "(owner= or our_participants)")
+        elif next_step_as == "action" and next_step and next_step_due and who:
             self.add_action(next_step, who, next_step_due, start=date)
         return interaction
 
@@ -605,8 +613,12 @@ class DossierEdits:
 
 
 def _downward(low: Need, up: Need) -> str:
-    return (f"edges go upward only (problem -> criterion -> effect): {low.id!r} is a "
-            f"{low.level.value} and {up.id!r} a {up.level.value}")
+    return (f"edges go upward only (problem -> criterion -> effect): {low.id!r} is "
+            f"{_a(low.level.value)} and {up.id!r} {_a(up.level.value)}")
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _known_stage(model: StageModel, stage: str, record: str) -> None:
