@@ -8,7 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import KamError
-from . import analyses, core, io, portfolio, reports
+from . import analyses, core, io, lab, portfolio, reports
 
 __all__ = ["main"]
 
@@ -49,5 +49,6 @@ for _cmd in (
     io.validate_cmd,
     reports.report,
     reports.batch,
+    lab.lab,
 ):
     main.add_command(_cmd)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..reports.params import NOTEBOOKS
 from ..reports.render import CELL_TIMEOUT
 from ..store import default_location
 
@@ -48,6 +51,26 @@ _timeout = click.option(
 )
 
 
+def _notebooks(values: tuple[str, ...]) -> dict[str, str]:
+    """``--notebook`` values of ``kam batch`` (``KIND=PATH``, or a PATH named like kam's
+    notebook of a kind, e.g. ``account_plan.ipynb``) as ``{kind: path}``."""
+    by_file = {file: kind for kind, file in NOTEBOOKS.items()}
+    out: dict[str, str] = {}
+    for value in values:
+        kind, sep, path = value.partition("=")
+        if not sep or kind not in NOTEBOOKS:
+            kind, path = by_file.get(Path(value).name, ""), value
+        if not kind:
+            raise click.BadParameter(
+                f"cannot tell which report {value!r} is for; write KIND=PATH, e.g. "
+                f"plan={value} (kinds: {', '.join(NOTEBOOKS)})", param_hint="'--notebook'")
+        if kind in out:
+            raise click.BadParameter(f"two notebooks for the {kind} report: {out[kind]!r} and "
+                                     f"{path!r}; give one", param_hint="'--notebook'")
+        out[kind] = path
+    return out
+
+
 @click.command()
 @click.argument("account", required=False)
 @click.option(
@@ -64,6 +87,12 @@ _timeout = click.option(
     metavar="ID",
     help="With --portfolio: only this team member's accounts.",
 )
+@click.option(
+    "--notebook",
+    default=None,
+    metavar="PATH",
+    help="Run your own copy of this kind's notebook (e.g. from kam lab) instead of kam's.",
+)
 @_workspace
 @_out
 @_period
@@ -75,6 +104,7 @@ def report(
     kind: str,
     portfolio: bool,
     manager: str | None,
+    notebook: str | None,
     workspace: str | None,
     out_dir: str,
     period: str,
@@ -84,7 +114,8 @@ def report(
 ) -> None:
     """Write the HTML report of ACCOUNT (or, with --portfolio, of the portfolio).
 
-    A failed run keeps its annotated notebook and says where it is.
+    It runs kam's own notebook of the report kind, not the copies kam lab opens, unless
+    --notebook names one. A failed run keeps its annotated notebook and says where it is.
     """
     from ..reports.render import render_report
 
@@ -104,6 +135,7 @@ def report(
         as_of=as_of,
         self_contained=self_contained,
         timeout=timeout,
+        notebook=notebook,
     )
     click.echo(f"Wrote {result.html} ({result.seconds:.1f} s)")
 
@@ -140,6 +172,15 @@ def report(
 )
 @click.option("--no-portfolio", is_flag=True, help="Skip the portfolio report.")
 @click.option(
+    "--notebook",
+    "notebooks",
+    multiple=True,
+    metavar="[KIND=]PATH",
+    help="Run your own copy of a kind's notebook instead of kam's, e.g. "
+    "plan=my/account_plan.ipynb (repeatable; KIND= may be left out when the file has kam's "
+    "name).",
+)
+@click.option(
     "--workers",
     "-j",
     type=click.IntRange(1),
@@ -160,6 +201,7 @@ def batch(
     category: str | None,
     kinds: tuple[str, ...],
     no_portfolio: bool,
+    notebooks: tuple[str, ...],
     workers: int | None,
     force: bool,
     no_progress: bool,
@@ -170,10 +212,13 @@ def batch(
 ) -> None:
     """Write the reports of all (or some) accounts in parallel, with an index.html.
 
-    Re-running redoes only reports whose inputs changed or that failed. A failing report does
-    not stop the batch; its notebook is kept, and the command exits with status 1 at the end.
+    It runs kam's own notebooks unless --notebook names your copy. Re-running redoes only
+    reports whose inputs (data, notebook, parameters) changed or that failed. A failing report
+    does not stop the batch; its notebook is kept, and the command exits with status 1 at the end.
     """
     from ..reports.batch import run_batch
+
+    own = _notebooks(notebooks)
 
     result = run_batch(
         workspace or default_location(),
@@ -190,6 +235,7 @@ def batch(
         self_contained=self_contained,
         timeout=timeout,
         progress=not no_progress,
+        notebooks=own,
     )
     click.echo(result.summary())
     if not result.ok:

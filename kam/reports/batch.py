@@ -7,7 +7,8 @@ process. A failing report does not stop the batch: its annotated output notebook
 the summary names it with the reason.
 
 Every report has an *input hash* — the data it reads (the account's revision fingerprint; the
-whole workspace for reports that rank an account in the portfolio), the notebook and template
+whole workspace for reports that rank an account in the portfolio), the content of the notebook
+it runs (kam's packaged one, or the user's own copy given in ``notebooks``) and of the template
 files, the parameters and kam's version — stored in ``.kam-batch.json`` in the output folder. A
 re-run skips reports whose hash is unchanged and whose HTML is still there; failed reports are
 always redone.
@@ -21,7 +22,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ from .render import (
     CELL_TIMEOUT,
     KernelSession,
     ReportResult,
+    check_notebook,
     execute,
     notebook_path,
     report_name,
@@ -63,6 +65,8 @@ class Job:
     params: ReportParams
     hash: str
     label: str = ""
+    notebook: Path | None = None
+    """The user's own notebook to run; ``None``: kam's packaged one."""
 
 
 @dataclass
@@ -150,7 +154,8 @@ def _template_hash() -> str:
 
 
 def _jobs(ws: Workspace, ids: list[str], kinds: Sequence[str], portfolio: bool,
-          manager: str | None, common: dict[str, str], self_contained: bool) -> list[Job]:
+          manager: str | None, common: dict[str, str], self_contained: bool,
+          notebooks: Mapping[str, Path]) -> list[Job]:
     tmpl = _template_hash()
     whole = ws.fingerprint()
     jobs = []
@@ -162,14 +167,16 @@ def _jobs(ws: Workspace, ids: list[str], kinds: Sequence[str], portfolio: bool,
             params = replace(base, kind=kind, account_id=account_id, manager=None,
                              given={**base.given, "account_id": account_id})
             data = ws.fingerprint([account_id]) if kind == "plan" else whole
-            h = input_hash(params, data, notebook=notebook_path(kind), template_hash=tmpl,
-                           self_contained=self_contained)
-            jobs.append(Job(report_name(kind, account_id), params, h, names[account_id]))
+            own = notebooks.get(kind)
+            h = input_hash(params, data, notebook=own or notebook_path(kind),
+                           template_hash=tmpl, self_contained=self_contained)
+            jobs.append(Job(report_name(kind, account_id), params, h, names[account_id], own))
     if portfolio:
         params = check_parameters("portfolio", manager=manager or "", **common)
-        h = input_hash(params, whole, notebook=notebook_path("portfolio"), template_hash=tmpl,
-                       self_contained=self_contained)
-        jobs.append(Job(report_name("portfolio", manager=manager), params, h, "Portfolio"))
+        own = notebooks.get("portfolio")
+        h = input_hash(params, whole, notebook=own or notebook_path("portfolio"),
+                       template_hash=tmpl, self_contained=self_contained)
+        jobs.append(Job(report_name("portfolio", manager=manager), params, h, "Portfolio", own))
     return jobs
 
 
@@ -185,7 +192,7 @@ def _init_worker() -> None:
 def _run(job: Job, out_dir: str, self_contained: bool, timeout: int | None) -> ReportResult:
     kernel = _WORKER.get("kernel")
     return execute(job.params, out_dir, name=job.name, self_contained=self_contained,
-                   timeout=timeout, kernel=kernel, write_js=False)
+                   timeout=timeout, kernel=kernel, notebook=job.notebook, write_js=False)
 
 
 def _failed(job: Job, out_dir: Path, reason: str) -> ReportResult:
@@ -216,13 +223,15 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
               category: str | None = None, kinds: Sequence[str] = ACCOUNT_KINDS,
               portfolio: bool = True, period: str = "", as_of: str = "",
               workers: int | None = None, force: bool = False, self_contained: bool = False,
-              timeout: int | None = CELL_TIMEOUT, progress: bool = True) -> BatchResult:
+              timeout: int | None = CELL_TIMEOUT, progress: bool = True,
+              notebooks: Mapping[str, str | os.PathLike[str]] | None = None) -> BatchResult:
     """Render the reports of many accounts in parallel and write ``index.html``.
 
     Parameters
     ----------
     workspace
-        Workspace folder or URL; ``None`` or ``""`` = the demo.
+        Workspace folder or URL, or ``"demo"`` for the built-in demo; ``None`` or ``""`` =
+        ``$KAM_WORKSPACE`` or else ``./kam-workspace``.
     out_dir
         Output folder (reports, ``plotly.min.js``, ``notebooks/``, ``index.html``, manifest).
     accounts, manager, category
@@ -237,6 +246,10 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
         Redo every report, even unchanged ones.
     progress
         Show a progress bar (tqdm, on stderr).
+    notebooks
+        The user's own notebook per report kind (e.g. ``{"plan": "my/account_plan.ipynb"}``,
+        checked by :func:`~kam.reports.render.check_notebook`); other kinds run kam's packaged
+        notebooks. A changed notebook changes the input hash: its reports are redone.
 
     Returns
     -------
@@ -255,10 +268,11 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
     if category is not None and category.upper() not in ("A", "B", "C"):
         raise InputError([ValidationProblem(
             "batch", "category", f"{category!r} is not a category; options are A, B, C")])
+    own = {kind: check_notebook(path, kind) for kind, path in (notebooks or {}).items()}
     location = check_parameters("portfolio", manager=manager or "", **common).workspace
     with Workspace(location) as ws:
         ids = select_accounts(ws, accounts=accounts, manager=manager, category=category)
-        jobs = _jobs(ws, ids, kinds, portfolio, manager, common, self_contained)
+        jobs = _jobs(ws, ids, kinds, portfolio, manager, common, self_contained, own)
     manifest = _load_manifest(out)
     todo = [j for j in jobs if force or not _fresh(manifest.get(j.name), j, out)]
     results: dict[str, ReportResult] = {}
@@ -322,7 +336,7 @@ def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: boo
                 for job in todo:
                     done(job, execute(job.params, out, name=job.name,
                                       self_contained=self_contained, timeout=timeout,
-                                      kernel=kernel, write_js=False))
+                                      kernel=kernel, notebook=job.notebook, write_js=False))
         finally:
             bar.close()
         return results

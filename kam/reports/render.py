@@ -4,7 +4,8 @@
 (kernel ``python3``), refuses a failed run, and writes ``<name>.html`` plus the executed notebook
 ``notebooks/<name>.ipynb`` into the output folder. A failure keeps the annotated output notebook
 (papermill's red banner, or ours for a time-out) and raises :class:`~kam.errors.ReportFailed`
-naming it.
+naming it. The notebook is kam's packaged one (:func:`notebook_path`), never a copy a user may
+be editing in JupyterLab, unless the caller passes the user's own (:func:`check_notebook`).
 
 A :class:`KernelSession` keeps one kernel alive across many runs (the batch gives each worker
 one): the kernel's namespace is reset before every notebook, so a run sees only its own
@@ -35,13 +36,14 @@ from papermill.log import logger as _pm_logger
 from papermill.utils import merge_kwargs, remove_args
 
 from ..config import notebooks_dir
-from ..errors import ReportFailed
+from ..errors import InputError, ReportFailed, ValidationProblem
 from .html import failure_of, notebook_to_html, report_meta, write_plotly_js
-from .params import KINDS, NOTEBOOKS, ReportParams, check_parameters
+from .params import KINDS, NOTEBOOKS, PARAMETERS, ReportParams, check_parameters
 
 __all__ = [
     "KernelSession",
     "ReportResult",
+    "check_notebook",
     "notebook_path",
     "render_report",
     "report_name",
@@ -100,10 +102,49 @@ def report_name(kind: str, account_id: str | None = None, manager: str | None = 
 
 
 def notebook_path(kind: str) -> Path:
-    """The notebook a ``kind`` report runs."""
+    """The notebook a ``kind`` report runs: kam's own (packaged) one."""
     if kind not in NOTEBOOKS:
         raise ValueError(f"unknown report kind {kind!r}; options are {', '.join(KINDS)}")
     return notebooks_dir() / NOTEBOOKS[kind]
+
+
+def check_notebook(path: str | os.PathLike[str], kind: str) -> Path:
+    """Check a user's own notebook for a ``kind`` report (instead of :func:`notebook_path`).
+
+    It must be a readable notebook with a cell tagged ``parameters`` that declares every
+    parameter of the kind (:data:`~kam.reports.params.PARAMETERS`).
+
+    Raises
+    ------
+    InputError
+        The file is missing or not a notebook, has no ``parameters`` cell, or that cell lacks a
+        parameter (most likely the notebook of another kind of report).
+    """
+    source = Path(path)
+
+    def problem(message: str) -> InputError:
+        return InputError([ValidationProblem(record=f"{kind} report notebook", field="",
+                                             message=message, file=str(source))])
+
+    if kind not in PARAMETERS:
+        raise ValueError(f"unknown report kind {kind!r}; options are {', '.join(KINDS)}")
+    if not source.is_file():
+        raise problem("no such file; give the path of your copy of kam's "
+                      f"{NOTEBOOKS[kind]} (kam lab makes one)")
+    try:
+        nb = nbformat.read(source, as_version=4)
+    except (OSError, ValueError) as e:
+        raise problem(f"not a readable notebook ({_first_line(e)})") from None
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        raise problem("no cell is tagged 'parameters'; a report notebook needs kam's "
+                      f"parameters cell (copy it from kam's {NOTEBOOKS[kind]}, e.g. with kam lab)")
+    declared = pm.inspect_notebook(str(source))
+    missing = [p.name for p in PARAMETERS[kind] if p.name not in declared]
+    if missing:
+        raise problem(f"its parameters cell does not declare {', '.join(missing)}; a {kind} "
+                      "report passes " + ", ".join(p.name for p in PARAMETERS[kind])
+                      + " (is it the notebook of another kind of report?)")
+    return source
 
 
 # -- papermill engine that can reuse a kernel -------------------------------------------------
@@ -317,13 +358,15 @@ def render_report(workspace: str | os.PathLike[str] | None, account_id: str | No
                   kind: str = "plan", out_dir: str | os.PathLike[str] = "reports", *,
                   manager: str | None = None, period: str = "", as_of: str = "",
                   self_contained: bool = False, timeout: int | None = CELL_TIMEOUT,
-                  kernel: KernelSession | None = None) -> ReportResult:
+                  kernel: KernelSession | None = None,
+                  notebook: str | os.PathLike[str] | None = None) -> ReportResult:
     """Run the ``kind`` report notebook for one account (or the portfolio) and write its HTML.
 
     Parameters
     ----------
     workspace
-        Workspace folder or URL; ``None`` or ``""`` = the demo workspace.
+        Workspace folder or URL, or ``"demo"`` for the built-in demo; ``None`` or ``""`` =
+        ``$KAM_WORKSPACE`` or else ``./kam-workspace``.
     account_id
         The account (``plan`` and ``profitability`` reports); ignored for ``portfolio``.
     kind
@@ -341,6 +384,9 @@ def render_report(workspace: str | os.PathLike[str] | None, account_id: str | No
         Seconds a single cell may run.
     kernel
         A :class:`KernelSession` to reuse (default: a fresh kernel, stopped afterwards).
+    notebook
+        The user's own notebook for this kind (see :func:`check_notebook`); default: kam's
+        packaged one (:func:`notebook_path`).
 
     Returns
     -------
@@ -350,7 +396,7 @@ def render_report(workspace: str | os.PathLike[str] | None, account_id: str | No
     Raises
     ------
     InputError, AccountNotFound
-        Bad parameters (nothing was run).
+        Bad parameters or a bad ``notebook`` (nothing was run).
     ReportFailed
         The run failed or timed out; ``output_path`` is the annotated output notebook.
     """
@@ -361,14 +407,15 @@ def render_report(workspace: str | os.PathLike[str] | None, account_id: str | No
     else:
         values["account_id"] = account_id or ""
     params = check_parameters(kind, **values)
+    source = check_notebook(notebook, kind) if notebook is not None else None
     name = report_name(kind, params.account_id, params.manager)
     if kernel is None:
         with KernelSession() as own:
             result = execute(params, out_dir, name=name, self_contained=self_contained,
-                             timeout=timeout, kernel=own)
+                             timeout=timeout, kernel=own, notebook=source)
     else:
         result = execute(params, out_dir, name=name, self_contained=self_contained,
-                         timeout=timeout, kernel=kernel)
+                         timeout=timeout, kernel=kernel, notebook=source)
     if result.error:
         raise ReportFailed(result.error, str(result.notebook))
     return result
