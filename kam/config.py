@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import ConfigError
 
 __all__ = [
+    "CELL_TIMEOUT",
     "current_user",
     "load_config",
     "load_yaml",
@@ -29,6 +30,12 @@ __all__ = [
 
 _HERE = Path(__file__).resolve().parent
 M = TypeVar("M", bound=BaseModel)
+
+CELL_TIMEOUT = 30
+"""Seconds a report cell may wait for the kernel. Report cells take about a second; now and then
+a reply from the kernel is late (seen with ipykernel 6 and 7, TCP and IPC alike, about one run in
+five of the demo batch), and the run goes on once this wait ends, so a short wait bounds the
+delay. Raise it (``--timeout``) for very large workspaces."""
 
 
 def _first_existing(*candidates: Path) -> Path:

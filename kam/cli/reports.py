@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..config import CELL_TIMEOUT
 from ..reports.params import NOTEBOOKS
-from ..reports.render import CELL_TIMEOUT
 from ..store import default_location
 
 __all__ = ["batch", "report"]

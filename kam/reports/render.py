@@ -35,6 +35,7 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.log import logger as _pm_logger
 from papermill.utils import merge_kwargs, remove_args
 
+from .. import config
 from ..config import notebooks_dir
 from ..errors import InputError, ReportFailed, ValidationProblem
 from .html import failure_of, notebook_to_html, report_meta, write_plotly_js
@@ -53,11 +54,7 @@ KERNEL_NAME = "python3"
 _ENGINE = "kam"
 _RESET = "get_ipython().reset(new_session=True)"
 
-CELL_TIMEOUT = 30
-"""Seconds a report cell may wait for the kernel. Report cells take about a second; now and then
-a reply from the kernel is late (seen with ipykernel 6 and 7, TCP and IPC alike, about one run in
-five of the demo batch), and the run goes on once this wait ends, so a short wait bounds the
-delay. Raise it (``--timeout``) for very large workspaces."""
+CELL_TIMEOUT = config.CELL_TIMEOUT  # re-exported: the setting lives in kam.config
 
 
 @dataclass
