@@ -7,7 +7,7 @@ dossier with ``d.model_copy(deep=True)`` first).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,18 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The demo workspace with its revision history, built once per test session (shared: do
     not save into it; build your own with ``demo.build(tmp_path / "ws")``)."""
     return demo.build(tmp_path_factory.mktemp("demo") / "workspace")
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The reports' built-in demo (``workspace = "demo"``), cached under the session's temporary
+    folder: ``$KAM_DEMO_CACHE`` points there for the rest of the session (kernels started from
+    then on inherit it). Yields the demo workspace's folder (shared: do not save into it)."""
+    from kam.reports.params import demo_workspace
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAM_DEMO_CACHE", str(tmp_path_factory.getbasetemp() / "kam-demo-cache"))
+        yield demo_workspace()
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,13 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import nbformat
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import insert, select, update
 
 from kam import demo
 from kam.cli.reports import batch as batch_command
@@ -28,9 +30,10 @@ from kam.config import notebooks_dir
 from kam.errors import AccountNotFound, ReportFailed
 from kam.reports.batch import MANIFEST, BatchResult, run_batch
 from kam.reports.html import PLOTLY_JS, PLOTLY_MIMETYPE
-from kam.reports.params import PARAMETERS, demo_workspace
+from kam.reports.params import NOTEBOOKS, PARAMETERS, demo_workspace
 from kam.reports.render import render_report
 from kam.store import Workspace
+from kam.store.schema import documents, revisions
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +42,9 @@ MAX_REPORT_BYTES = 300_000
 
 
 def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Point the demo cache (used when a notebook's ``workspace`` is empty) into the session's
-    temporary folder; kernels inherit the variable."""
+    """Point the demo cache (used when a report's ``workspace`` is ``"demo"``) into the
+    session's temporary folder (as the ``demo_cache`` fixture does); kernels inherit the
+    variable."""
     cache = tmp_path_factory.getbasetemp() / "kam-demo-cache"
     os.environ["KAM_DEMO_CACHE"] = str(cache)
     return cache
@@ -49,7 +53,7 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> BatchResult:
     """The demo batch, rendered once per session (a second call finds every report unchanged)."""
     demo_env(tmp_path_factory)
-    return run_batch("", tmp_path_factory.getbasetemp() / "kam-demo-reports", workers=2,
+    return run_batch("demo", tmp_path_factory.getbasetemp() / "kam-demo-reports", workers=2,
                      progress=False)
 
 
@@ -80,14 +84,16 @@ def figures_in(notebook: Path) -> int:
 
 
 # -- nbval and papermill -----------------------------------------------------------------------
-def test_notebooks_pass_nbval_with_their_defaults():
-    """The committed notebooks run top to bottom on the demo with no parameter, and the checked
-    output (the resolved parameters) matches what is stored."""
+def test_notebooks_pass_nbval_with_their_defaults(demo_cache):
+    """The committed notebooks run top to bottom with no parameter, and the checked output (the
+    resolved parameters) matches what is stored. An empty ``workspace`` is ``$KAM_WORKSPACE``:
+    here the built-in demo, so the stored defaults mean its first account and its date."""
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
          "--nbval-current-env", "-o", "addopts=", "--rootdir", str(notebooks_dir()),
          str(notebooks_dir())],
-        capture_output=True, text=True, timeout=600, env=os.environ.copy())
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "KAM_WORKSPACE": str(demo_cache)})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert re.search(r"\b\d+ passed\b", proc.stdout)
     assert "failed" not in proc.stdout.splitlines()[-1]
@@ -100,22 +106,26 @@ def test_notebooks_are_stored_small_and_without_figures():
         # only the checked parameter line is stored
         assert all(o["output_type"] == "stream" for o in outputs), path.name
         assert path.stat().st_size < 30_000, path.name
-        tags = [c.metadata.get("tags", []) for c in nb.cells]
-        assert ["parameters"] in tags, path.name
+        if path.name in NOTEBOOKS.values():           # a report notebook: papermill parameters
+            tags = [c.metadata.get("tags", []) for c in nb.cells]
+            assert ["parameters"] in tags, path.name
 
 
 def test_plain_papermill_cli_runs_a_report_notebook(tmp_path):
     out = tmp_path / "out.ipynb"
     proc = subprocess.run(
         [str(BIN / "papermill"), str(notebooks_dir() / "account_plan.ipynb"), str(out),
-         "-p", "account_id", "NORDSTAHL", "-p", "period", "2026", "-k", "python3",
-         "--no-progress-bar"], capture_output=True, text=True, timeout=300,
+         "-p", "workspace", "demo", "-p", "account_id", "NORDSTAHL", "-p", "period", "2026",
+         "-k", "python3", "--no-progress-bar"], capture_output=True, text=True, timeout=300,
         env=os.environ.copy())
     assert proc.returncode == 0, proc.stderr[-2000:]
     nb = nbformat.read(str(out), as_version=4)
-    assert nb.metadata.papermill.parameters == {"account_id": "NORDSTAHL", "period": 2026}
+    assert nb.metadata.papermill.parameters == {"workspace": "demo", "account_id": "NORDSTAHL",
+                                                "period": 2026}
     # `-p period 2026` arrives as an int; the notebook takes it as the period "2026"
-    assert "account plan report of NORDSTAHL, period 2026" in nb.cells[3].outputs[0]["text"]
+    check = next(c for c in nb.cells if c.get("id") == "check-parameters")
+    assert check.outputs[0]["text"] == ("account plan report of NORDSTAHL, period 2026, as of "
+                                        "2026-11-01, demo workspace\n")
     assert figures_in(out) >= 6
     assert "Kernel is running over TCP" not in proc.stdout
 
@@ -130,8 +140,9 @@ def test_plain_papermill_cli_runs_a_report_notebook(tmp_path):
 def test_plain_papermill_fails_loudly_on_bad_parameters(tmp_path, args, message):
     out = tmp_path / "out.ipynb"
     proc = subprocess.run(
-        [str(BIN / "papermill"), str(notebooks_dir() / "account_plan.ipynb"), str(out), *args,
-         "-k", "python3", "--no-progress-bar"], capture_output=True, text=True, timeout=300,
+        [str(BIN / "papermill"), str(notebooks_dir() / "account_plan.ipynb"), str(out),
+         "-p", "workspace", "demo", *args, "-k", "python3", "--no-progress-bar"],
+        capture_output=True, text=True, timeout=300,
         env=os.environ.copy())
     assert proc.returncode != 0
     assert message in proc.stderr
@@ -140,7 +151,7 @@ def test_plain_papermill_fails_loudly_on_bad_parameters(tmp_path, args, message)
 
 def test_render_report_checks_parameters_before_running(tmp_path):
     with pytest.raises(AccountNotFound, match="Account 'NOPE' not found"):
-        render_report("", "NOPE", "plan", tmp_path)
+        render_report("demo", "NOPE", "plan", tmp_path)
     assert not (tmp_path / "notebooks").exists()
 
 
@@ -154,12 +165,25 @@ def workspace_copy(tmp_path) -> Path:
 
 def break_deal_stage(location: Path, account_id: str) -> None:
     """Data a report cannot handle: a deal in a stage the playbook does not map, on an account
-    that records no decision stage (deal status raises InputError naming the fix)."""
-    with Workspace(location) as ws:
-        d = ws.load(account_id)
-        d.account.decision_stage = None
-        d.deals[0].stage = "haggling"
-        ws.save(d, author="test", message="an unmapped deal stage")
+    that records no decision stage (deal status raises InputError naming the fix).
+
+    kam's own saves refuse such data, so it is written around the store, as a direct SQL edit
+    (or an older version of kam) would have left it: the batch must still isolate the failure.
+    """
+    with Workspace(location) as ws, ws.engine.begin() as conn:
+        head = conn.execute(select(documents.c.head).where(
+            documents.c.key == account_id)).scalar_one()
+        data = json.loads(conn.execute(
+            select(revisions.c.data).where(revisions.c.key == account_id,
+                                           revisions.c.number == head)).scalar_one())
+        data["account"]["decision_stage"] = None
+        data["deals"][0]["stage"] = "haggling"
+        conn.execute(insert(revisions).values(
+            kind="account", key=account_id, number=head + 1, based_on=head, author="sql",
+            created_at=datetime.now(UTC).replace(tzinfo=None), message="edited outside kam",
+            data=json.dumps(data)))
+        conn.execute(update(documents).where(documents.c.key == account_id)
+                     .values(head=head + 1))
 
 
 def test_render_report_failure_keeps_the_annotated_notebook(workspace_copy, tmp_path):
@@ -199,7 +223,7 @@ def test_batch_goes_on_after_a_failure_and_reruns_only_what_changed(workspace_co
     # fix PELAGOS: only it is redone
     with Workspace(workspace_copy) as ws:
         d = ws.load("PELAGOS")
-        d.deals[0].stage = "lead"
+        d.move_deal(d.deals[0].id, "lead", on=date(2026, 11, 1))
         ws.save(d, author="test", message="fixed")
     third = run_batch(workspace_copy, out, **common)
     status = dict(zip(third.reports["name"], third.reports["status"], strict=True))
@@ -380,7 +404,7 @@ def test_a_cell_that_runs_too_long_fails_the_report_and_keeps_its_notebook(tmp_p
                                      "language": "python"}
     path = tmp_path / "slow.ipynb"
     nbformat.write(source, str(path))
-    params = check_parameters("plan", account_id="KESTREL")
+    params = check_parameters("plan", workspace="demo", account_id="KESTREL")
     with KernelSession() as kernel:
         result = execute(params, tmp_path / "out", name="plan-KESTREL", timeout=2,
                          kernel=kernel, notebook=path)

@@ -24,7 +24,7 @@ from kam.reports.html import (
     plotly_js,
     write_plotly_js,
 )
-from kam.reports.params import PARAMETERS, check_parameters
+from kam.reports.params import PARAMETERS, check_parameters, parameter_cell_names
 from kam.reports.render import report_name
 from kam.store import Workspace
 
@@ -185,8 +185,106 @@ def test_check_parameters_manager_and_kind(small_ws):
 
 
 def test_check_parameters_missing_workspace_says_how_to_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"No kam workspace at .*kam demo"):
-        check_parameters("plan", workspace=str(tmp_path / "nowhere"), account_id="X")
+    nowhere = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError, match=re.escape(
+            f"No kam workspace at {nowhere}: create one with 'kam init {nowhere}', or build the "
+            f"demo there with 'kam demo {nowhere}'; or pass workspace 'demo' for the built-in "
+            "demo")):
+        check_parameters("plan", workspace=str(nowhere), account_id="X")
+
+
+# -- an empty workspace: $KAM_WORKSPACE, else ./kam-workspace; the demo only by name ---------------
+def test_empty_workspace_is_kam_workspace_variable(small_ws, monkeypatch, tmp_path):
+    monkeypatch.setenv("KAM_WORKSPACE", small_ws)
+    monkeypatch.chdir(tmp_path)                   # no ./kam-workspace here: not used anyway
+    p = check_parameters("plan", account_id="ACME")
+    assert (p.workspace, p.demo, p.origin) == (small_ws, False, "KAM_WORKSPACE")
+    assert p.describe().endswith(f", workspace {small_ws} (from $KAM_WORKSPACE)")
+    # papermill gets the workspace as resolved: the kernel opens the same one
+    assert p.papermill()["workspace"] == small_ws
+
+
+def test_empty_workspace_is_kam_workspace_folder_otherwise(small_ws, monkeypatch, tmp_path):
+    monkeypatch.delenv("KAM_WORKSPACE", raising=False)
+    (tmp_path / "ws").rename(tmp_path / "kam-workspace")
+    monkeypatch.chdir(tmp_path)
+    p = check_parameters("portfolio", workspace="")
+    folder = str(tmp_path / "kam-workspace")      # absolute: the kernel runs in another folder
+    assert (p.workspace, p.demo, p.origin) == (folder, False, "default")
+    assert p.describe() == (f"portfolio report of all accounts, period {date.today().year}, as of "
+                            f"{date.today().isoformat()}, workspace {folder} (the default: "
+                            "$KAM_WORKSPACE is not set)")
+    assert ("workspace", folder) in p.shown()
+
+
+def test_demo_only_by_name(demo_cache, small_ws, monkeypatch):
+    from kam.demo import TODAY
+
+    monkeypatch.setenv("KAM_WORKSPACE", small_ws)  # not used: the demo was asked for
+    p = check_parameters("plan", workspace="demo")
+    # the demo's first account and its own date
+    assert (p.workspace, p.demo, p.account_id, p.as_of) == (str(demo_cache), True, "AZURCHEM",
+                                                            TODAY)
+    assert p.describe() == ("account plan report of AZURCHEM, period 2026, as of 2026-11-01, "
+                            "demo workspace")
+    assert p.papermill()["workspace"] == "demo" and ("workspace", "demo") in p.shown()
+
+
+def test_a_workspace_folder_called_demo_wins_over_the_demo(small_ws, monkeypatch, tmp_path):
+    """``kam report --workspace demo`` kept meaning the folder ./demo where there is one."""
+    (tmp_path / "ws").rename(tmp_path / "demo")
+    monkeypatch.chdir(tmp_path)
+    p = check_parameters("plan", workspace="demo", account_id="ACME")
+    assert (p.workspace, p.demo) == ("demo", False)
+    assert p.describe().endswith(", workspace demo")
+
+
+@pytest.mark.parametrize(("variable", "why"), [
+    (None, "the workspace parameter is empty and $KAM_WORKSPACE is not set, so ./kam-workspace "
+           "is used"),
+    ("elsewhere", "the workspace parameter is empty, so $KAM_WORKSPACE is used"),
+])
+def test_empty_workspace_missing_folder_says_which_and_how(tmp_path, monkeypatch, variable, why):
+    monkeypatch.chdir(tmp_path)
+    if variable is None:
+        monkeypatch.delenv("KAM_WORKSPACE", raising=False)
+        folder = tmp_path / "kam-workspace"
+    else:
+        monkeypatch.setenv("KAM_WORKSPACE", variable)
+        folder = tmp_path / variable
+    with pytest.raises(FileNotFoundError) as info:
+        check_parameters("portfolio")
+    assert str(info.value) == (
+        f"No kam workspace at {folder} ({why}): create one with 'kam init {folder}', or build "
+        f"the demo there with 'kam demo {folder}'; or pass workspace 'demo' for the built-in "
+        "demo")
+
+
+# -- parameters come from the parameters cells, not from globals() -----------------------------
+SETUP = "import kam.reports as kr"
+PARAMS = 'workspace: str = ""  # help\naccount_id: str = ""'
+CHECK = 'params = kr.check_parameters("plan", globals())\nprint(params.describe())'
+
+
+@pytest.mark.parametrize(("history", "names"), [
+    # Run All in a fresh kernel; papermill's injected cell adds a typo
+    (["", SETUP, PARAMS, CHECK], {"workspace", "account_id"}),
+    (["", SETUP, PARAMS, "# Parameters\nacount_id = 'X'\n", CHECK],
+     {"workspace", "account_id", "acount_id"}),
+    # Run All again after a run and a scratch cell: the setup cell bounds the parameters
+    (["", SETUP, PARAMS, CHECK, "center = compute()", "x = 1", SETUP, PARAMS, CHECK],
+     {"workspace", "account_id"}),
+    # re-running only the check cell finds no parameters cell: nothing to refuse
+    (["", SETUP, PARAMS, CHECK, "x = 1\ny = f(x)", CHECK], set()),
+    # a kernel that kept no history of the current cell
+    (["", SETUP, PARAMS], {"workspace", "account_id"}),
+    # lists, dicts, negative numbers and None are literals; a call or a name is not
+    (["", SETUP, "a = [1, 'b']\nb = {'k': -1.5}\nc = None", CHECK], {"a", "b", "c"}),
+    (["", "a = 1", "b = a", CHECK], set()),
+    (["", "a = 1", "b = f()", CHECK], set()),
+])
+def test_parameter_cell_names(history, names):
+    assert parameter_cell_names(history) == names
 
 
 def test_notebooks_declare_exactly_the_parameters():
@@ -201,7 +299,27 @@ def test_notebooks_declare_exactly_the_parameters():
             assert params[p.name]["inferred_type_name"] == "str", (kind, p.name)
             assert ast.literal_eval(params[p.name]["default"]) == p.default
             assert "=" not in p.help                          # papermill's parser chokes on it
-            assert params[p.name]["help"], (kind, p.name)
+            assert params[p.name]["help"] == p.help, (kind, p.name)
+
+
+def test_setup_cells_are_collapsed_in_jupyterlab():
+    """Every code cell before the first section except the parameters cell is setup: its code
+    is collapsed in JupyterLab; the first one holds only imports and runs before the parameters
+    cell (check_parameters reads the parameter cells run after it)."""
+    from kam.reports.render import notebook_path
+
+    for kind in PARAMETERS:
+        nb = nbformat.read(str(notebook_path(kind)), as_version=4)
+        first_section = next(i for i, c in enumerate(nb.cells)
+                             if c.cell_type == "markdown" and c.source.startswith("## "))
+        setup = [c for c in nb.cells[:first_section] if c.cell_type == "code"]
+        assert [c.get("id") for c in setup] == ["setup", "parameters", "check-parameters",
+                                                "compute", "header"], kind
+        for cell in setup:
+            hidden = cell.metadata.get("jupyter", {}).get("source_hidden", False)
+            assert hidden is (cell.id != "parameters"), (kind, cell.id)
+        imports = [line for line in setup[0].source.splitlines() if not line.startswith("#")]
+        assert all(line.startswith(("import ", "from ")) for line in imports), kind
 
 
 def test_report_name():

@@ -387,7 +387,7 @@ class DossierEdits:
         _known_stage(model, stage, rec)
         if not isinstance(on, date):
             raise _problem(rec, "on", f"the date of the move is required; found {_short(on)}")
-        if model.canonical(stage) == model.canonical(deal.stage) and stage == deal.stage:
+        if stage == deal.stage:
             return deal
         if deal.history and on < deal.history[-1].on:
             raise _problem(rec, "history", f"the move on {on} is before the deal's last stage "

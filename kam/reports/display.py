@@ -7,6 +7,13 @@ account and person names, notes, sentences built from them — is escaped here; 
 formatted with thousands separators, percentages with a ``%`` sign, and negative numbers are
 marked ``kam-neg`` (red in the report stylesheet, and inline so JupyterLab shows them red too).
 
+The styles of these outputs live in one file, ``templates/kam_report/static/kam-outputs.css``
+(:func:`stylesheet`): the report template includes it, and in JupyterLab the outputs bring it
+along as a ``<style>`` block — the key-figure cards and the alerts each time, the report header
+for everything else (tables, sentences, notes). Its rules only select ``kam-*`` classes, so
+they restyle nothing else on the page. (JupyterLab drops ``<style>`` blocks from the outputs of
+a notebook it does not trust, e.g. an executed notebook opened from disk: trust it to see them.)
+
 Examples
 --------
 >>> fmt_number(-1234567.4)
@@ -19,8 +26,10 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,8 +40,10 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..config import template_path
 
 __all__ = [
+    "OUTPUTS_CSS",
     "REPORT_MIMETYPE",
     "Html",
     "KeyFigure",
@@ -45,6 +56,7 @@ __all__ = [
     "note",
     "report_header",
     "sentence",
+    "stylesheet",
     "table",
 ]
 
@@ -52,21 +64,46 @@ REPORT_MIMETYPE = "application/vnd.kam.report+json"
 """The mimetype of the report header output: the report template reads its header, table of
 contents and footer facts from it; JupyterLab shows its HTML fallback instead."""
 
+OUTPUTS_CSS = "kam_report/static/kam-outputs.css"
+"""The stylesheet of these outputs, relative to :func:`kam.config.templates_dir`."""
+
 _NEG_STYLE = ' style="color:#b3261e"'
 _PERCENT_HINTS = ("share", "pct", "percent", "rate", "ratio", "probability", "conversion",
                   "accuracy", "margin_%")
 _MISSING = "—"
 
 
-class Html:
-    """HTML for a notebook output, with a plain-text ``repr`` for text-only viewers."""
+@functools.cache
+def stylesheet() -> str:
+    """The CSS of the HTML these helpers emit (:data:`OUTPUTS_CSS`, the file the report template
+    includes), without comments and runs of white space.
 
-    def __init__(self, html: str, text: str = ""):
+    >>> ".kam-kpis" in stylesheet() and "/*" not in stylesheet()
+    True
+    """
+    css = template_path(OUTPUTS_CSS).read_text(encoding="utf-8")
+    return " ".join(re.sub(r"/\*.*?\*/", " ", css, flags=re.S).split())
+
+
+def _with_styles(html: str) -> str:
+    return f"<style>{stylesheet()}</style>{html}"
+
+
+class Html:
+    """HTML for a notebook output, with a plain-text ``repr`` for text-only viewers.
+
+    ``html`` is the fragment (what the report's stylesheet styles); a ``styled`` output also
+    brings the stylesheet along when Jupyter shows it (:meth:`_repr_html_`), so it looks the same
+    in JupyterLab as in the report.
+    """
+
+    def __init__(self, html: str, text: str = "", *, styled: bool = False):
         self.html = html
         self.text = text or "kam output"
+        self.styled = styled
 
     def _repr_html_(self) -> str:
-        return self.html
+        return _with_styles(self.html) if self.styled else self.html
 
     def __repr__(self) -> str:
         return self.text
@@ -236,7 +273,15 @@ class KeyFigure:
 
 
 def key_figures(figures: Iterable[KeyFigure]) -> Html:
-    """A row of key-figure cards."""
+    """Key-figure cards in a grid (styled: see :class:`Html`).
+
+    >>> cards = key_figures([KeyFigure("Revenue", 1500.0, "money")])
+    >>> cards.html
+    '<div class="kam-kpis"><div class="kam-kpi"><div class="kam-kpi-label">Revenue</div><div \
+class="kam-kpi-value">1,500</div></div></div>'
+    >>> cards._repr_html_().startswith("<style>")
+    True
+    """
     cards = []
     plain = []
     for f in figures:
@@ -246,40 +291,53 @@ def key_figures(figures: Iterable[KeyFigure]) -> Html:
         cards.append(f'<div class="kam-kpi{tone}"><div class="kam-kpi-label">{escape(f.label)}'
                      f'</div><div class="kam-kpi-value">{value}</div>{extra}</div>')
         plain.append(f"{f.label}: {f.text()}")
-    return Html(f'<div class="kam-kpis">{"".join(cards)}</div>', "; ".join(plain))
+    return Html(f'<div class="kam-kpis">{"".join(cards)}</div>', "; ".join(plain), styled=True)
 
 
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
+def _alert_list(items: list[str]) -> str:
+    # divs, not ul/li: JupyterLab's list rules (bullets, indent) would beat ours
+    return f'<div class="kam-alerts" role="list">{"".join(items)}</div>'
+
+
 def alerts(items: pd.DataFrame | Sequence[Mapping[str, Any]], *,
            empty: str = "No warnings: nothing needs attention now.") -> Html:
-    """Alert boxes, most severe first.
+    """Alert boxes, most severe first, each with its severity as a badge (styled: see
+    :class:`Html`).
 
     ``items`` has a ``severity`` (``high``, ``medium``, ``low``), a ``warning`` (or
     ``message`` or ``detail``) and optionally an ``action`` (what to do). No items -> one
     green box saying ``empty``.
 
-    >>> alerts([{"severity": "high", "warning": "No power point", "action": "Find it"}]).text
+    >>> box = alerts([{"severity": "high", "warning": "No power point", "action": "Find it"}])
+    >>> box.text
     'high: No power point'
+    >>> box.html
+    '<div class="kam-alerts" role="list"><div class="kam-alert kam-alert-high" role="listitem">\
+<span class="kam-alert-sev">high</span> <span class="kam-alert-text">No power point</span> \
+<span class="kam-alert-action">→ Find it</span></div></div>'
     """
     rows = items.to_dict("records") if isinstance(items, pd.DataFrame) else [dict(r) for r in items]
     if not rows:
-        return Html(f'<ul class="kam-alerts"><li class="kam-alert kam-alert-ok">{escape(empty)}'
-                    "</li></ul>", empty)
+        return Html(_alert_list([f'<div class="kam-alert kam-alert-ok" role="listitem">'
+                                 f"{escape(empty)}</div>"]), empty, styled=True)
     rows.sort(key=lambda r: _SEVERITY_ORDER.get(str(r.get("severity", "low")), 3))
     out = []
     plain = []
     for r in rows:
         sev = str(r.get("severity") or "low")
+        tone = sev if sev in _SEVERITY_ORDER else "other"
         msg = str(r.get("warning") or r.get("message") or r.get("detail") or "")
         action = r.get("action")
         act = (f' <span class="kam-alert-action">→ {escape(str(action))}</span>'
                if action and not _is_missing(action) else "")
-        out.append(f'<li class="kam-alert kam-alert-{escape(sev)}"><span class="kam-alert-sev">'
-                   f"{escape(sev)}</span>{escape(msg)}{act}</li>")
+        out.append(f'<div class="kam-alert kam-alert-{tone}" role="listitem">'
+                   f'<span class="kam-alert-sev">{escape(sev)}</span> '
+                   f'<span class="kam-alert-text">{escape(msg)}</span>{act}</div>')
         plain.append(f"{sev}: {msg}")
-    return Html(f'<ul class="kam-alerts">{"".join(out)}</ul>', "\n".join(plain))
+    return Html(_alert_list(out), "\n".join(plain), styled=True)
 
 
 def sentence(text: str) -> Html:
@@ -325,8 +383,9 @@ def report_header(kind: str, title: str, *, facts: Sequence[tuple[str, str]] = (
     """The first output of a report: its title and facts for the report's header, its parameters
     and data fingerprint for the footer, and the key figures a batch index lists.
 
-    In the HTML report the template draws these (escaped); in JupyterLab a small header card is
-    shown instead.
+    In the HTML report the template draws these (escaped); JupyterLab shows the same header (the
+    template's markup, escaped here) with the outputs' stylesheet (:func:`stylesheet`), which
+    also styles the tables and sentences below it.
     """
     label = _KIND_LABELS.get(kind, kind)
     meta = {
@@ -338,9 +397,10 @@ def report_header(kind: str, title: str, *, facts: Sequence[tuple[str, str]] = (
                          "negative": _is_negative(f.value), "index": f.index}
                         for f in key_figures],
     }
-    facts_html = " · ".join(f"{escape(str(k))}: <b>{escape(str(v))}</b>" for k, v in facts)
-    html = (f'<div style="border-bottom:3px solid #1f5f8b;padding-bottom:6px">'
-            f'<div style="color:#5f6670;font-size:.8em;text-transform:uppercase">'
-            f"{escape(label)}</div><div style=\"font-size:1.6em;font-weight:700\">"
-            f"{escape(title)}</div><div>{facts_html}</div></div>")
+    facts_html = "".join(f"<div><dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd></div>"
+                         for k, v in facts)
+    # the markup of the template's header (a div, not h1: no entry in JupyterLab's contents)
+    html = _with_styles(f'<div class="kam-header"><div class="kam-kind">{escape(label)}</div>'
+                        f'<div class="kam-title">{escape(title)}</div>'
+                        f'<dl class="kam-facts">{facts_html}</dl></div>')
     return _ReportHeader(meta, html)

@@ -1,23 +1,32 @@
 """Report parameters: what each report notebook takes, checked loudly before anything runs.
 
 papermill only *logs* a parameter it does not know, and passes ``-p period 2025`` as the int
-``2025``. Every report notebook therefore starts with ``params = check_parameters(KIND, globals())``
+``2025``. Every report notebook therefore runs ``params = check_parameters(KIND, globals())``
 right after its ``parameters`` cell: it refuses unknown names (a typo such as ``acount_id``),
 unknown accounts and managers, malformed dates and periods, with one message that names the bad
 value and the valid options. :func:`render_report <kam.reports.render.render_report>` runs the
 same checks before it starts a kernel.
 
-An empty ``workspace`` means the demo workspace, built once into a cache folder (see
-:func:`demo_workspace`).
+In a notebook the names checked are those the ``parameters`` cell and papermill's
+``injected-parameters`` cell assign — read from the kernel's input history, not from
+``globals()``, which also holds whatever an earlier run or a scratch cell left behind (see
+:func:`parameter_cell_names`). So that the history shows where the parameters start, the cell
+before the ``parameters`` cell must be an ordinary code cell (the notebooks' imports).
+
+The ``workspace`` parameter: ``"demo"`` is the built-in demo, built once into a cache folder
+(:func:`demo_workspace`); empty means ``$KAM_WORKSPACE`` or else ``./kam-workspace``
+(:func:`kam.store.default_location`); anything else is a folder or a database URL.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
+import shlex
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,9 +35,10 @@ from typing import Any
 from .. import __version__
 from ..errors import AccountNotFound, InputError, ValidationProblem
 from ..model import check_period
-from ..store import Workspace
+from ..store import DEFAULT_PATH, Workspace, default_location
 
 __all__ = [
+    "DEMO",
     "KINDS",
     "NOTEBOOKS",
     "PARAMETERS",
@@ -37,7 +47,12 @@ __all__ = [
     "check_parameters",
     "demo_workspace",
     "is_demo",
+    "parameter_cell_names",
 ]
+
+DEMO = "demo"
+"""The ``workspace`` value that asks for the built-in demo. A workspace folder called ``demo`` in
+the current folder wins (``kam report --workspace demo`` keeps meaning it)."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +64,10 @@ class Parameter:
     help: str
 
 
-_WORKSPACE = Parameter("workspace", "", "workspace folder or database URL; empty: the demo")
-_ACCOUNT = Parameter("account_id", "", "account id; empty: the first account of the demo")
+_WORKSPACE = Parameter("workspace", "", "workspace folder or database URL, or demo for the "
+                       "built-in demo; empty: $KAM_WORKSPACE, else ./kam-workspace")
+_ACCOUNT = Parameter("account_id", "", "account id; required, except for the demo "
+                     "(empty: its first account)")
 _PERIOD = Parameter("period", "", "year (2026), quarter (2026-Q3) or month (2026-09); "
                     "empty: the year of as_of")
 _AS_OF = Parameter("as_of", "", "reporting date YYYY-MM-DD; "
@@ -80,9 +97,11 @@ ACCOUNT_KINDS = ("plan", "profitability")
 class ReportParams:
     """Checked parameters of one report run.
 
-    ``workspace`` is the location to open (the demo cache folder when the user left it empty;
-    ``demo`` says so), ``as_of`` a date, ``period`` a period string, ``account_id`` /
-    ``manager`` ``None`` when not given or not applicable.
+    ``workspace`` is the location to open (for the demo its cache folder, and ``demo`` is true);
+    ``origin`` says where it came from: ``"parameter"`` (given, also ``"demo"``),
+    ``"KAM_WORKSPACE"`` or ``"default"`` (``./kam-workspace``, made absolute) for an empty
+    parameter. ``as_of`` is a date, ``period`` a period string, ``account_id`` / ``manager``
+    ``None`` when not given or not applicable.
     """
 
     kind: str
@@ -93,21 +112,33 @@ class ReportParams:
     account_id: str | None = None
     manager: str | None = None
     given: dict[str, str] = field(default_factory=dict)
+    origin: str = "parameter"
 
     def papermill(self) -> dict[str, str]:
-        """The parameters to pass to papermill (strings, as the notebook declares them)."""
-        return {p.name: self.given.get(p.name, p.default) for p in PARAMETERS[self.kind]}
+        """The parameters to pass to papermill (strings, as the notebook declares them); the
+        workspace as resolved here, so the kernel opens the same one."""
+        out = {p.name: self.given.get(p.name, p.default) for p in PARAMETERS[self.kind]}
+        out["workspace"] = DEMO if self.demo else self.workspace
+        return out
 
     def describe(self) -> str:
-        """One line naming the report, e.g. ``plan report of ACME, period 2026, as of
-        2026-11-01, demo workspace``."""
+        """One line naming the report and the workspace it reads, e.g. ``account plan report of
+        ACME, period 2026, as of 2026-11-01, demo workspace``."""
         what = {"plan": "account plan", "profitability": "profitability"}.get(self.kind,
                                                                               self.kind)
         subject = (f" of {self.account_id}" if self.account_id else
                    f" of {self.manager}'s accounts" if self.manager else " of all accounts")
-        where = "demo workspace" if self.demo else f"workspace {self.workspace}"
         return (f"{what} report{subject}, period {self.period}, as of {self.as_of.isoformat()}, "
-                f"{where}")
+                f"{self.where()}")
+
+    def where(self) -> str:
+        """Which workspace the report reads and why, e.g. ``demo workspace`` or ``workspace
+        /home/ann/kam-workspace (the default: $KAM_WORKSPACE is not set)``."""
+        if self.demo:
+            return "demo workspace"
+        why = {"KAM_WORKSPACE": " (from $KAM_WORKSPACE)",
+               "default": " (the default: $KAM_WORKSPACE is not set)"}.get(self.origin, "")
+        return f"workspace {self.workspace}{why}"
 
     def shown(self) -> list[tuple[str, str]]:
         """``(name, value)`` pairs for a report footer (the demo cache path is not shown)."""
@@ -142,21 +173,86 @@ def _as_text(kind: str, name: str, value: Any) -> str:
     return str(value).strip()
 
 
-def _user_names(namespace: Mapping[str, Any]) -> dict[str, Any]:
-    """The variables a notebook user (or papermill) set: not IPython's own, not private."""
-    hidden: set[str] = set()
-    try:  # inside a kernel, IPython keeps the names it defined itself
-        from IPython import get_ipython
+def _literal_assignments(source: str) -> set[str] | None:
+    """The names a parameters-like cell assigns (only ``name = literal`` or ``name: type =
+    literal`` statements), or ``None`` for any other cell."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return None
+    names: set[str] = set()
+    for stmt in body:
+        value: ast.expr | None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            targets, value = [stmt.target], stmt.value
+        else:
+            return None
+        if not all(isinstance(target, ast.Name) for target in targets):
+            return None
+        if value is not None:
+            try:
+                ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return None
+        names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return names
 
-        shell = get_ipython()
-        if shell is not None and getattr(shell, "user_ns", None) is namespace:
-            hidden = set(shell.user_ns_hidden)
+
+def parameter_cell_names(history: Sequence[str]) -> set[str]:
+    """The names assigned by the parameter cells that ran just before the current cell.
+
+    ``history`` is the kernel's input history (IPython's ``In``), the current cell last. Going
+    back from the cell before it, every cell that only assigns literals (``name = "x"``) counts —
+    the ``parameters`` cell and papermill's ``injected-parameters`` cell — up to the first other
+    cell: the code cell before the ``parameters`` cell. A scratch variable or what an earlier
+    run left behind is not among them.
+
+    >>> sorted(parameter_cell_names(["x = 1", "import kam", 'workspace: str = ""  # help',
+    ...                              "# Parameters\\nacount_id = 'A'", "check(globals())"]))
+    ['acount_id', 'workspace']
+    """
+    cells = list(history)
+    if cells and _literal_assignments(cells[-1]) is None:
+        cells.pop()  # the current cell (unless the kernel keeps no history of it)
+    names: set[str] = set()
+    for source in reversed(cells):
+        found = _literal_assignments(source)
+        if found is None:
+            break
+        names |= found
+    return names
+
+
+def _shell_of(namespace: Mapping[str, Any]) -> Any:
+    """The IPython shell whose user namespace ``namespace`` is, or ``None``."""
+    try:
+        from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
-        pass
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and getattr(shell, "user_ns", None) is namespace else None
+
+
+def _namespace_values(namespace: Mapping[str, Any], declared: set[str]) -> dict[str, Any]:
+    """The parameter values a notebook namespace holds: the declared parameters, plus every name
+    the parameter cells assigned (so a typo shows). Outside a kernel (a plain dict), every user
+    variable counts."""
+    shell = _shell_of(namespace)
+    if shell is None or shell.history_manager is None:
+        return _user_names(namespace)
+    assigned = parameter_cell_names(shell.history_manager.input_hist_parsed)
+    return {name: namespace[name] for name in sorted(declared | assigned)
+            if name in namespace and not name.startswith("_")}
+
+
+def _user_names(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables of a plain namespace: not private, not modules or functions."""
     out = {}
     for name, value in namespace.items():
-        if name.startswith("_") or name in hidden or name in ("In", "Out", "exit", "quit",
-                                                               "get_ipython", "open"):
+        if name.startswith("_") or name in ("In", "Out", "exit", "quit", "get_ipython",
+                                            "open"):
             continue
         if callable(value) or type(value).__name__ == "module":
             continue
@@ -173,8 +269,12 @@ def check_parameters(kind: str, namespace: Mapping[str, Any] | None = None, /,
     kind
         ``"plan"``, ``"profitability"`` or ``"portfolio"``.
     namespace
-        In a notebook, ``globals()``: every user variable in it must be a parameter of the report
-        (papermill injects unknown parameters as variables and only logs a warning).
+        In a notebook, ``globals()``: the values of the declared parameters are read from it, and
+        every name the parameter cells assign (the ``parameters`` cell and papermill's
+        ``injected-parameters`` cell, see :func:`parameter_cell_names`) must be a parameter of
+        the report — papermill injects unknown parameters and only logs a warning. Other
+        variables (a scratch ``x = 1``, what an earlier run left) are ignored. A plain mapping
+        (no kernel) is checked whole: each of its variables must be a parameter.
     **values
         Parameter values (override the namespace).
 
@@ -184,6 +284,9 @@ def check_parameters(kind: str, namespace: Mapping[str, Any] | None = None, /,
         Unknown kind or parameter name, a malformed date or period, an unknown manager.
     AccountNotFound
         ``account_id`` is not an account of the workspace (the message lists the known ones).
+    FileNotFoundError
+        No workspace at the folder the ``workspace`` parameter names (or, left empty, at
+        ``$KAM_WORKSPACE`` or ``./kam-workspace``); the message says how to create one.
 
     Examples
     --------
@@ -197,26 +300,24 @@ the plan report takes: workspace, account_id, period, as_of
         raise _problem("kam", "kind", f"unknown report kind {kind!r}; options are "
                        + ", ".join(KINDS))
     declared = {p.name for p in PARAMETERS[kind]}
-    given_raw = dict(_user_names(namespace)) if namespace is not None else {}
+    given_raw = _namespace_values(namespace, declared) if namespace is not None else {}
     given_raw.update(values)
     unknown = sorted(set(given_raw) - declared)
     if unknown:
         raise _problem(kind, unknown[0], "unknown parameter (a typo?); the "
                        f"{kind} report takes: " + ", ".join(p.name for p in PARAMETERS[kind]))
     given = {k: _as_text(kind, k, v) for k, v in given_raw.items()}
-    workspace = given.get("workspace", "")
-    demo = not workspace
+    location, demo, origin = _locate(given.get("workspace", ""))
     as_of = _parse_date(kind, given.get("as_of", ""), demo)
     period = given.get("period", "") or str(as_of.year)
     try:
         check_period(period)
     except ValueError as e:
         raise _problem(kind, "period", str(e)) from None
-    location = str(demo_workspace()) if demo else workspace
     account_id: str | None = None
     manager: str | None = None
-    if kind in ACCOUNT_KINDS or given.get("manager"):
-        with Workspace(location) as ws:
+    with _open(location, origin) as ws:
+        if kind in ACCOUNT_KINDS or given.get("manager"):
             ids = ws.account_ids()
             if kind in ACCOUNT_KINDS:
                 account_id = given.get("account_id", "")
@@ -238,7 +339,50 @@ the plan report takes: workspace, account_id, period, as_of
                     raise _problem(kind, "manager", f"{manager!r} manages no account; managers "
                                    "with accounts: " + (", ".join(kams) or "none"))
     return ReportParams(kind=kind, workspace=location, demo=demo, as_of=as_of, period=period,
-                        account_id=account_id, manager=manager, given=given)
+                        account_id=account_id, manager=manager, given=given, origin=origin)
+
+
+def _locate(workspace: str) -> tuple[str, bool, str]:
+    """``(location, demo, origin)`` of the ``workspace`` parameter (see :class:`ReportParams`).
+
+    An empty parameter's folder is made absolute: the kernel of a notebook runs in the
+    notebook's folder, so the message and the report footer say which folder that is.
+    """
+    if workspace == DEMO and not _holds_workspace(DEMO):
+        return str(demo_workspace()), True, "parameter"
+    if workspace:
+        return workspace, is_demo(workspace), "parameter"
+    origin = "KAM_WORKSPACE" if os.environ.get("KAM_WORKSPACE") else "default"
+    location = default_location()
+    if "://" not in location:
+        location = str(Path(location).absolute())
+    return location, is_demo(location), origin
+
+
+def _holds_workspace(folder: str) -> bool:
+    try:
+        Workspace(folder).close()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _open(location: str, origin: str) -> Workspace:
+    """The workspace at ``location``; a folder without one raises ``FileNotFoundError`` naming
+    the folder, why it was tried and how to create a workspace there."""
+    try:
+        return Workspace(location)
+    except FileNotFoundError:
+        if "://" in location:
+            raise
+    why = {"KAM_WORKSPACE": " (the workspace parameter is empty, so $KAM_WORKSPACE is used)",
+           "default": " (the workspace parameter is empty and $KAM_WORKSPACE is not set, so "
+                      f"./{DEFAULT_PATH} is used)"}.get(origin, "")
+    folder = shlex.quote(location)
+    raise FileNotFoundError(
+        f"No kam workspace at {location}{why}: create one with 'kam init {folder}', or build "
+        f"the demo there with 'kam demo {folder}'; or pass workspace {DEMO!r} for the built-in "
+        "demo") from None
 
 
 def _parse_date(kind: str, text: str, demo: bool) -> date:
@@ -256,7 +400,9 @@ def _parse_date(kind: str, text: str, demo: bool) -> date:
 
 
 def is_demo(location: str | os.PathLike[str]) -> bool:
-    """Whether ``location`` is the cached demo workspace."""
+    """Whether ``location`` is the cached demo workspace (:func:`demo_workspace`)."""
+    if "://" in str(location):
+        return False
     return Path(location).resolve() == demo_workspace(build=False).resolve()
 
 
@@ -273,7 +419,7 @@ def _demo_key() -> str:
 
 
 def demo_workspace(build: bool = True) -> Path:
-    """The demo workspace used when a report's ``workspace`` parameter is empty.
+    """The demo workspace a report uses when its ``workspace`` parameter is ``"demo"``.
 
     It is built once into ``$KAM_DEMO_CACHE`` (default: a ``kam-demo-*`` folder in the system
     temporary folder, keyed by kam's version and the demo's source) and reused; concurrent
