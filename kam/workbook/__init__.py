@@ -4,6 +4,7 @@ Widgets (ipywidgets + plotly ``FigureWidget``) over the public API: every edit i
 an :class:`~kam.store.EditSession`, every save a validated revision.
 """
 
+from .app import Workbook, open_workbook
 from .base import Panel, message_html, redraw
 
-__all__ = ["Panel", "message_html", "redraw"]
+__all__ = ["Panel", "Workbook", "message_html", "open_workbook", "redraw"]
