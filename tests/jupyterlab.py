@@ -59,7 +59,10 @@ class Lab:
             return json.loads(r.read())
 
     def kernels_idle(self) -> bool:
-        kernels = self.api("kernels")
+        try:
+            kernels = self.api("kernels")
+        except OSError:  # the server answers 500 now and then while a kernel starts
+            return False
         return bool(kernels) and all(k["execution_state"] == "idle" for k in kernels)
 
 

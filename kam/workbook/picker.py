@@ -167,7 +167,7 @@ class AccountPicker:
         self.index = account_index(workspace, today, config)
         mine = bool((self.index.frame["kam"] == user).any())
         self.search = w.Text(placeholder="Search name or id", continuous_update=True,
-                             layout=w.Layout(width="100%"))
+                             layout=w.Layout(width="auto"))
         self.mine = w.Checkbox(value=mine, description=f"My accounts ({user})", indent=False)
         self.category = w.Dropdown(
             options=[("any category", "")] + [(f"category {c.value}", c.value)
@@ -178,7 +178,7 @@ class AccountPicker:
         self.health = w.Dropdown(options=[("any health", ""), ("red (below 50)", "red"),
                                           ("amber (50-74)", "amber"), ("green (75+)", "green")],
                                  value="", layout=_narrow())
-        self.select = w.Select(options=[], value=None, rows=10, layout=w.Layout(width="100%"))
+        self.select = w.Select(options=[], value=None, rows=10, layout=w.Layout(width="auto"))
         self.count = w.HTML()
         self.user_line = w.HTML(f"Working as <b>{escape(user)}</b>")
         for control in (self.search, self.mine, self.category, self.stage, self.health):
@@ -186,8 +186,9 @@ class AccountPicker:
         self.select.observe(self._picked, "value")
         self.widget = w.VBox(
             [self.user_line, self.search, self.mine,
-             w.HBox([self.category, self.stage, self.health]), self.select, self.count],
-            layout=w.Layout(width="420px", min_width="320px"))
+             w.HBox([self.category, self.stage, self.health], layout=w.Layout(width="auto")),
+             self.select, self.count],
+            layout=w.Layout(width="320px", flex="0 0 320px", margin="0 16px 0 0"))
         self.update()
 
     # -- what is listed ---------------------------------------------------------------------
