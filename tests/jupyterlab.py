@@ -50,7 +50,8 @@ class Lab:
         return f"http://127.0.0.1:{self.port}"
 
     def url(self, notebook: str) -> str:
-        return f"{self.base}/lab/tree/{notebook}?token={TOKEN}"
+        # reset: open only this notebook, not the tabs a previous page left in the layout
+        return f"{self.base}/lab/tree/{notebook}?reset&token={TOKEN}"
 
     def api(self, path: str) -> Any:
         req = urllib.request.Request(f"{self.base}/api/{path}",
@@ -71,6 +72,10 @@ def running_lab(root: Path, env: dict[str, str]) -> Iterator[Lab]:
     """Start JupyterLab on ``root`` and stop it (and its kernels) at the end."""
     port = free_port()
     log = root.parent / f"jupyterlab-{port}.log"
+    state = root.parent / f"jupyter-state-{port}"  # nothing of the user's JupyterLab is used
+    env = {"JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"), **env}
     args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
             f"--port={port}", f"--IdentityProvider.token={TOKEN}",
             f"--ServerApp.root_dir={root}", "--LabApp.news_url=",

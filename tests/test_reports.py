@@ -159,9 +159,27 @@ def test_check_parameters_unknown_account_lists_known(small_ws):
         check_parameters("profitability", workspace=small_ws, account_id="ACMX")
 
 
-def test_check_parameters_account_required_outside_the_demo(small_ws):
-    with pytest.raises(InputError, match="field 'account_id': required; pass one of: ACME, BOLT"):
-        check_parameters("plan", workspace=small_ws)
+def test_check_parameters_empty_account_is_my_first_account_and_says_so(small_ws, monkeypatch):
+    # A KAM opening the notebook in JupyterLab gets a report of one of their own accounts.
+    with Workspace(small_ws) as ws:
+        acme = ws.load("ACME")
+        acme.update_account(kam=None)
+        ws.save(acme)
+    monkeypatch.setenv("KAM_USER", "ann")
+    p = check_parameters("plan", workspace=small_ws)
+    assert p.account_id == "BOLT"
+    assert "of BOLT (the first of ann's accounts; set account_id to choose)" in p.describe()
+    monkeypatch.setenv("KAM_USER", "zed")
+    p = check_parameters("plan", workspace=small_ws)
+    assert p.account_id == "ACME"
+    assert "(the first account; set account_id to choose)" in p.describe()
+
+
+def test_check_parameters_empty_workspace_has_no_account_to_report(tmp_path):
+    Workspace(tmp_path / "empty", create=True).close()
+    with pytest.raises(InputError, match=r"field 'account_id': the workspace .*empty holds no "
+                                         r"account yet"):
+        check_parameters("plan", workspace=str(tmp_path / "empty"))
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..config import current_user
 from ..errors import AccountNotFound, InputError, ValidationProblem
 from ..model import check_period
 from ..store import DEFAULT_PATH, Workspace, default_location
@@ -66,8 +67,8 @@ class Parameter:
 
 _WORKSPACE = Parameter("workspace", "", "workspace folder or database URL, or demo for the "
                        "built-in demo; empty: $KAM_WORKSPACE, else ./kam-workspace")
-_ACCOUNT = Parameter("account_id", "", "account id; required, except for the demo "
-                     "(empty: its first account)")
+_ACCOUNT = Parameter("account_id", "", "account id; empty: your first account "
+                     "(the demo: its first account)")
 _PERIOD = Parameter("period", "", "year (2026), quarter (2026-Q3) or month (2026-09); "
                     "empty: the year of as_of")
 _AS_OF = Parameter("as_of", "", "reporting date YYYY-MM-DD; "
@@ -113,6 +114,8 @@ class ReportParams:
     manager: str | None = None
     given: dict[str, str] = field(default_factory=dict)
     origin: str = "parameter"
+    account_note: str = ""
+    """Why this account, when ``account_id`` was left empty outside the demo."""
 
     def papermill(self) -> dict[str, str]:
         """The parameters to pass to papermill (strings, as the notebook declares them); the
@@ -128,8 +131,9 @@ class ReportParams:
                                                                               self.kind)
         subject = (f" of {self.account_id}" if self.account_id else
                    f" of {self.manager}'s accounts" if self.manager else " of all accounts")
-        return (f"{what} report{subject}, period {self.period}, as of {self.as_of.isoformat()}, "
-                f"{self.where()}")
+        note = f" ({self.account_note})" if self.account_note else ""
+        return (f"{what} report{subject}{note}, period {self.period}, as of "
+                f"{self.as_of.isoformat()}, {self.where()}")
 
     def where(self) -> str:
         """Which workspace the report reads and why, e.g. ``demo workspace`` or ``workspace
@@ -315,6 +319,7 @@ the plan report takes: workspace, account_id, period, as_of
     except ValueError as e:
         raise _problem(kind, "period", str(e)) from None
     account_id: str | None = None
+    account_note = ""
     manager: str | None = None
     with _open(location, origin) as ws:
         if kind in ACCOUNT_KINDS or given.get("manager"):
@@ -322,10 +327,10 @@ the plan report takes: workspace, account_id, period, as_of
             if kind in ACCOUNT_KINDS:
                 account_id = given.get("account_id", "")
                 if not account_id:
-                    if not demo or not ids:
-                        raise _problem(kind, "account_id", "required; pass one of: "
-                                       + ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else ""))
-                    account_id = ids[0]
+                    if not ids:
+                        raise _problem(kind, "account_id", f"the workspace {location} holds no "
+                                       "account yet: import or create one first")
+                    account_id, account_note = _default_account(ws, ids, demo)
                 elif account_id not in ids:
                     raise AccountNotFound(account_id, ids)
             if given.get("manager"):
@@ -339,7 +344,21 @@ the plan report takes: workspace, account_id, period, as_of
                     raise _problem(kind, "manager", f"{manager!r} manages no account; managers "
                                    "with accounts: " + (", ".join(kams) or "none"))
     return ReportParams(kind=kind, workspace=location, demo=demo, as_of=as_of, period=period,
-                        account_id=account_id, manager=manager, given=given, origin=origin)
+                        account_id=account_id, manager=manager, given=given, origin=origin,
+                        account_note=account_note)
+
+
+def _default_account(ws: Workspace, ids: list[str], demo: bool) -> tuple[str, str]:
+    """The account of a report whose ``account_id`` was left empty: the demo's first account;
+    elsewhere the first account of the current user (:func:`kam.config.current_user`), else
+    the first account, with a note saying so."""
+    if demo:
+        return ids[0], ""
+    user = current_user()
+    mine = [d.account.id for d in ws.load_all() if d.account.kam == user]
+    if mine:
+        return mine[0], f"the first of {user}'s accounts; set account_id to choose"
+    return ids[0], "the first account; set account_id to choose"
 
 
 def _locate(workspace: str) -> tuple[str, bool, str]:
