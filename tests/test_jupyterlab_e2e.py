@@ -88,7 +88,8 @@ def test_report_notebook_runs_twice_in_one_kernel_in_jupyterlab(lab, browser, no
 def _field(root, kind: str, label: str):
     """The input of the widget of ``kind`` (dropdown, text, ...) labelled ``label`` in ``root``
     (a locator)."""
-    box = root.locator(f".widget-{kind}").filter(has=root.page.locator(
+    page = getattr(root, "page", root)  # a Locator or the Page itself
+    box = root.locator(f".widget-{kind}").filter(has=page.locator(
         "label.widget-label", has_text=re.compile(f"^{re.escape(label)}$")))
     return box.locator("select, input, textarea").first
 
@@ -178,6 +179,38 @@ def test_workbook_pick_log_move_and_save_in_jupyterlab(lab, browser):
         expected = funnel(tables([saved])).stages["reached"].tolist()
         drawn = tab.locator(".js-plotly-plot").first.evaluate("gd => gd.data[0].x")
         assert list(drawn) == expected
+        assert seen.errors == [], seen.errors
+        assert seen.outside(lab) == []
+    finally:
+        page.close()
+
+
+def test_portfolio_explorer_opens_an_account_in_the_workbook_in_jupyterlab(lab, browser):
+    page, seen = open_notebook(browser, lab, "portfolio_explorer.ipynb")
+    try:
+        run_all(page, lab)
+        assert error_outputs(page) == []
+        accounts = page.locator(".widget-select").filter(
+            has=page.locator("label.widget-label", has_text=re.compile("^Account$"))
+        ).locator("select")
+        accounts.wait_for(timeout=60_000)
+        _field(page, "dropdown", "Manager").select_option(label="Tom Hale")
+        with Workspace(lab.root.parent / "kam-workspace") as ws:
+            managed = sum(d.account.kam == "tom.hale" for d in ws.load_all())
+        deadline = time.monotonic() + 30  # the filtered list replaces the full one
+        while accounts.locator("option").count() != managed:
+            assert time.monotonic() < deadline, accounts.inner_text()
+            time.sleep(0.2)
+        label = next(o for o in accounts.locator("option").all_inner_texts()
+                     if o.replace("\xa0", " ").startswith("Nordstahl Rolling Mills AG"))
+        accounts.select_option(label=label)
+        _button(page, "Open").click()
+        # the workbook below the explorer shows the account's overview
+        title = page.locator(".kam-title").last  # the overview of the workbook below
+        _wait_text(title, "Nordstahl Rolling Mills AG")
+        assert page.locator(".kam-title").count() == 1
+        screenshot(page, lab, "portfolio-explorer")
+        assert page.locator(".js-plotly-plot").count() >= 4
         assert seen.errors == [], seen.errors
         assert seen.outside(lab) == []
     finally:

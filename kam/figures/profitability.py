@@ -25,6 +25,10 @@ def _labels(frame: pd.DataFrame) -> list[str]:
     return [escape(str(v)) for v in frame[col]]
 
 
+def _accounts(n: int) -> str:
+    return f"{n} account{'' if n == 1 else 's'}"
+
+
 def whale_curve_figure(whale: WhaleCurve) -> go.Figure:
     """Cumulative net contribution against the accounts ranked from most to least profitable,
     starting at 0; the peak and the total are marked.
@@ -47,8 +51,9 @@ def whale_curve_figure(whale: WhaleCurve) -> go.Figure:
                   annotation_text=f"total {whale.total:,.0f}", annotation_position="bottom right")
     if whale.peak_accounts:
         fig.add_annotation(x=whale.peak_accounts, y=whale.peak, text=(
-            f"peak {whale.peak:,.0f} after {whale.peak_accounts} accounts; "
-            f"the other {len(c) - whale.peak_accounts} give back {whale.given_back:,.0f}"),
+            f"peak {whale.peak:,.0f} after {_accounts(whale.peak_accounts)}; "
+            f"the other {_accounts(len(c) - whale.peak_accounts)} give back "
+            f"{whale.given_back:,.0f}"),
             showarrow=True, arrowhead=2, ax=40, ay=-30)
     fig.update_xaxes(title_text="accounts, most profitable first")
     fig.update_yaxes(title_text="cumulative net contribution")

@@ -328,10 +328,13 @@ def whale_sentence(whale: Any | None) -> str:
     if whale.total <= 0:
         return (f"The portfolio loses money overall: net contribution {fmt_number(whale.total)}; "
                 f"{_n(whale.n_profitable, 'account')} earn {fmt_number(whale.peak)}.")
-    return (f"The {_n(whale.peak_accounts, 'most profitable account')} earn "
-            f"{fmt_percent(whale.peak_pct, 0)} of the total net contribution of "
-            f"{fmt_number(whale.total)}; the other {whale.n_unprofitable} give back "
-            f"{fmt_number(whale.given_back)}.")
+    top = ("The most profitable account earns" if whale.peak_accounts == 1 else
+           f"The {whale.peak_accounts} most profitable accounts earn")
+    rest = len(whale.curve) - whale.peak_accounts
+    after = (f"; the other {_n(rest, 'account')} give{'s' if rest == 1 else ''} back "
+             f"{fmt_number(whale.given_back)}" if rest and whale.given_back > 0 else "")
+    return (f"{top} {fmt_percent(whale.peak_pct, 0)} of the total net contribution of "
+            f"{fmt_number(whale.total)}{after}.")
 
 
 def funnel_sentence(funnel: Any | None, weakest: pd.Series | None) -> str:

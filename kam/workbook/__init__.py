@@ -6,5 +6,14 @@ an :class:`~kam.store.EditSession`, every save a validated revision.
 
 from .app import Workbook, open_workbook
 from .base import Panel, message_html, redraw
+from .portfolio import PortfolioExplorer, open_portfolio
 
-__all__ = ["Panel", "Workbook", "message_html", "open_workbook", "redraw"]
+__all__ = [
+    "Panel",
+    "PortfolioExplorer",
+    "Workbook",
+    "message_html",
+    "open_portfolio",
+    "open_workbook",
+    "redraw",
+]
