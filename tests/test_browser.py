@@ -15,15 +15,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from labkit import chromium
 from test_notebooks import demo_env, demo_reports, figures_in
 
 from kam.reports.batch import BatchResult
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 SHOWN = ("plan-NORDSTAHL", "plan-MCALLISTER", "plan-PELAGOS", "profitability-BRIGHTWELL",
          "profitability-SOLENNE", "portfolio")
 
@@ -43,16 +41,8 @@ def reports(tmp_path_factory) -> BatchResult:
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed: the browser checks need Debian's chromium "
-                    "(apt-get install chromium); never 'playwright install'", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def open_page(browser, path: Path, *, width: int = 1200):

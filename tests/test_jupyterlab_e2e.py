@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from jupyterlab import Lab, chromium, error_outputs, open_notebook, run_all, running_lab
+from labkit import Lab, chromium, error_outputs, open_notebook, run_all, running_lab
 
 from kam import demo
 from kam.config import notebooks_dir
@@ -177,7 +177,11 @@ def test_workbook_pick_log_move_and_save_in_jupyterlab(lab, browser):
                    for x in saved.interactions)
         # the chart in the page was redrawn from the saved data: the account's funnel
         expected = funnel(tables([saved])).stages["reached"].tolist()
-        drawn = tab.locator(".js-plotly-plot").first.evaluate("gd => gd.data[0].x")
+        plot = tab.locator(".js-plotly-plot").first
+        plot.evaluate("gd => new Promise(ok => { const t = Date.now(); (function wait() {"
+                      " if ((gd.data && gd.data[0]) || Date.now() - t > 30000) ok();"
+                      " else setTimeout(wait, 200); })(); })")
+        drawn = plot.evaluate("gd => gd.data[0].x")
         assert list(drawn) == expected
         assert seen.errors == [], seen.errors
         assert seen.outside(lab) == []
