@@ -45,6 +45,15 @@ class SalesStage(StrEnum):
         """1 for ``lead`` .. 5 for ``repeat``."""
         return list(SalesStage).index(self) + 1
 
+    @classmethod
+    def number_of(cls, name: str | None) -> int:
+        """The number of a stage name; 0 for none or a name outside the five stages (a CRM's
+        own stage, which the stage gate does not apply to)."""
+        try:
+            return cls(name).number if name else 0
+        except ValueError:
+            return 0
+
 
 class RelationshipStage(StrEnum):
     """Stages of the relationship with a key account (DOMAIN.md §10, Appendix C)."""

@@ -9,7 +9,7 @@ naming the file, the record and the field of every problem.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
@@ -183,22 +183,30 @@ def problems_from_pydantic(
     problems = []
     for err in error.errors(include_url=False):
         record, field = _record_name(data, tuple(err["loc"]))
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (a typo?)"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        elif err["type"] == "string_pattern_mismatch":
-            msg = _pattern_message(err)
-        elif err["type"] == "value_error":  # a model validator: name the field it checked
-            cause = (err.get("ctx") or {}).get("error")
-            msg = str(cause) if cause is not None else msg.removeprefix("Value error, ")
-            if isinstance(cause, FieldError):
-                field = f"{field}.{cause.field}" if field else cause.field
-        elif "input" in err and err["type"] not in ("value_error",):
-            msg = f"{msg}; found {err['input']!r}"
+        field, msg = error_message(err, field)
         problems.append(ValidationProblem(record=record, field=field, message=msg, file=file))
     return problems
+
+
+def error_message(err: Any, field: str, show: Callable[[Any], str] = repr) -> tuple[str, str]:
+    """The field and the message a reader gets for one pydantic error (``show`` writes the
+    value found): a typo, a missing field, a malformed id or period, a check across fields
+    (naming the field it checked), or what was expected and what was found."""
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (a typo?)"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    elif err["type"] == "string_pattern_mismatch":
+        msg = _pattern_message(err)
+    elif err["type"] == "value_error":  # a model validator: name the field it checked
+        cause = (err.get("ctx") or {}).get("error")
+        msg = str(cause) if cause is not None else msg.removeprefix("Value error, ")
+        if isinstance(cause, FieldError):
+            field = f"{field}.{cause.field}" if field else cause.field
+    elif "input" in err:
+        msg = f"{msg}; found {show(err['input'])}"
+    return field, msg
 
 
 def _pattern_message(err: Any) -> str:

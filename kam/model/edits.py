@@ -97,18 +97,11 @@ def _build(model: type[R], record: str, data: dict[str, Any]) -> R:
     try:
         return model.model_validate(data)
     except ValidationError as e:
+        from .dossier import error_message  # the dossier module imports this one
+
         problems = []
         for err in e.errors(include_url=False):
-            field = ".".join(str(p) for p in err["loc"])
-            msg = str(err["msg"])
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field (a typo?)"
-            elif err["type"] == "value_error":
-                cause = (err.get("ctx") or {}).get("error")
-                msg = str(cause) if cause is not None else msg.removeprefix("Value error, ")
-                field = getattr(cause, "field", field) or field
-            elif "input" in err:
-                msg = f"{msg}; found {_short(err['input'])}"
+            field, msg = error_message(err, ".".join(str(p) for p in err["loc"]), _short)
             problems.append(ValidationProblem(record=record, field=field, message=msg))
         raise InputError(problems) from None
 
@@ -394,7 +387,7 @@ class DossierEdits:
                            f"change ({deal.history[-1].stage!r} on {deal.history[-1].on})")
         moved = deal.model_copy(update={
             "stage": stage, "history": [*deal.history, StageChange(stage=stage, on=on)]})
-        if _five_stage_number(stage) > _five_stage_number(deal.stage):
+        if SalesStage.number_of(stage) > SalesStage.number_of(deal.stage):
             missing = missing_for_deal_stage(d, moved, stage)
             if missing:
                 raise StageGateError(f"Deal {deal_id} of account {d.account.id}", stage, missing)
@@ -626,12 +619,3 @@ def _known_stage(model: StageModel, stage: str, record: str) -> None:
         model.position(stage)
     except ValueError:
         raise _problem(record, "stage", model.unknown_message(stage)) from None
-
-
-_FIVE = {s.value: s.number for s in SalesStage}
-
-
-def _five_stage_number(stage: str) -> int:
-    """Position in the five sales stages of DOMAIN.md §1; 0 outside them (not gated)."""
-    return _FIVE.get(stage, 0)
-

@@ -552,7 +552,7 @@ class Workspace:
             stage_before = was.get(deal.id)
             if stage_before is None or stage_before == deal.stage:
                 continue
-            if _stage_number(deal.stage) > _stage_number(stage_before):
+            if SalesStage.number_of(deal.stage) > SalesStage.number_of(stage_before):
                 check_deal_stage(dossier, deal)
             if not restoring and not (deal.history and deal.history[-1].stage == deal.stage):
                 problems.append(ValidationProblem(
@@ -621,14 +621,6 @@ def _revision_data(conn: Connection, kind: str, key: str, number: int) -> str:
         and_(revisions.c.kind == kind, revisions.c.key == key, revisions.c.number == number)
     )
     return str(conn.execute(query).scalar_one())
-
-
-_STAGE_NUMBERS = {s.value: s.number for s in SalesStage}
-
-
-def _stage_number(stage: str | None) -> int:
-    """Position in the five-stage model; 0 for none or a stage outside it (not gated)."""
-    return _STAGE_NUMBERS.get(stage or "", 0)
 
 
 def _team_problems(d: Dossier, team: Team) -> list[ValidationProblem]:
