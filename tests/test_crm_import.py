@@ -8,15 +8,16 @@ from datetime import date
 
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 from io_samples import MAVEN, snapshot
 
 from kam.cli.io import import_cmd
-from kam.errors import ImportFailed
+from kam.errors import ConfigError, ImportFailed
 from kam.funnel import funnel, load_stages
 from kam.io import CrmMapping, ImportReport, import_crm, load_mapping, read_crm_export
 from kam.io.csv_files import slugify
-from kam.model import DealOutcome, Person, SalesStage, TeamRole, tables
+from kam.model import DealOutcome, Person, RevenueLine, SalesStage, TeamRole, tables
 from kam.store import Workspace
 
 pytestmark = pytest.mark.skipif(not MAVEN.is_dir(), reason="Maven CRM export not available")
@@ -76,10 +77,11 @@ def test_total_won_value_equals_plain_pandas(crm, raw):
     assert crm.report.count("won value in dossiers") == won
 
 
-def test_first_csv_row_becomes_this_deal(by_name):
+def test_first_csv_row_becomes_this_deal_and_revenue_line(by_name):
     """sales_pipeline.csv line 2: 1C1I7A6R, Moses Frase, GTX Plus Basic, Cancity, Won,
     engaged 2016-10-20, closed 2017-03-01, close value 1054; products.csv: GTX Plus Basic is in
-    series GTX at list price 1096."""
+    series GTX at list price 1096. The deal is one unit: list value 1 x 1096, so the client got
+    1096 - 1054 = 42 off the list price (DOMAIN.md §7 price waterfall); no cost of goods."""
     deal = by_name["Cancity"].deal("1C1I7A6R")
     assert (deal.stage, deal.outcome, deal.manager) == ("Won", DealOutcome.WON, "moses-frase")
     assert (deal.product, deal.product_group) == ("GTX Plus Basic", "GTX")
@@ -88,6 +90,50 @@ def test_first_csv_row_becomes_this_deal(by_name):
         date(2016, 10, 20), date(2017, 3, 1), "2017-03")
     assert [(h.stage, h.on) for h in deal.history] == [
         ("Engaging", date(2016, 10, 20)), ("Won", date(2017, 3, 1))]
+    line = next(r for r in by_name["Cancity"].revenue if r.id == "1C1I7A6R")
+    assert line.model_dump(exclude={"id"}) == {
+        "period": "2017-03", "product": "GTX Plus Basic", "product_group": "GTX",
+        "revenue": 1054, "cogs": 0.0, "list_value": 1096, "quantity": 1.0}
+    assert line.list_value - line.revenue == 42
+
+
+def test_each_won_deal_becomes_one_revenue_line_counted_in_the_report(crm, raw):
+    """One line per won deal with an account, id = deal id, in the month the deal closed."""
+    opp = raw["sales_pipeline"]
+    won = opp[(opp["deal_stage"] == "Won") & opp["account"].notna()]
+    lines = {(d.account.name, r.id, r.period, r.revenue) for d in crm.dossiers
+             for r in d.revenue}
+    assert lines == set(zip(won["account"], won["opportunity_id"], won["close_date"].str[:7],
+                            won["close_value"], strict=True))
+    r = crm.report
+    assert r.count("revenue lines") == len(won) == 4238
+    assert r.count("revenue lines value") == won["close_value"].sum() == 10_005_534
+    assert r.quirk_count("won deals without a revenue line") == 0
+    assert r.quirk_count("revenue lines without a list value") == 0
+    assert r.quirk_count("revenue lines without cost of goods") == len(won)
+
+
+def test_won_deals_closed_above_the_list_price_are_reported_not_changed(crm, raw):
+    """Half the Maven deals closed above their product's list price: their line keeps revenue =
+    close value and list value = list price (a negative discount), and the report says so with
+    the totals above and below list, computed here from the CSV files."""
+    opp, prod = raw["sales_pipeline"], raw["products"]
+    price = dict(zip(prod["product"], prod["sales_price"], strict=True))
+    price["GTXPro"] = price["GTX Pro"]  # the spelling the mapping corrects
+    won = opp[opp["deal_stage"] == "Won"].assign(list_price=lambda w: w["product"].map(price))
+    above = won[won["close_value"] > won["list_price"]]
+    below = won[won["close_value"] <= won["list_price"]]
+    premium = (above["close_value"] - above["list_price"]).sum()
+    discount = (below["list_price"] - below["close_value"]).sum()
+    r = crm.report
+    assert r.quirk_count("won deals closed above the list price") == len(above) == 2040
+    action = r.quirks.set_index("quirk").loc["won deals closed above the list price", "action"]
+    assert f"{premium:,.0f} above list on these deals in total, against {discount:,.0f} below " \
+           "list on the others" in action  # 390,066 and 408,014
+    detail = r.details["won deals closed above the list price"]
+    assert sorted(detail["deal_id"]) == sorted(above["opportunity_id"])
+    lines = {x.id: x for d in crm.dossiers for x in d.revenue}
+    assert all(lines[i].list_value < lines[i].revenue for i in above["opportunity_id"])
 
 
 def test_lost_and_open_deals(by_name, raw):
@@ -243,6 +289,11 @@ def test_without_configured_corrections_values_are_kept_and_still_reported(raw):
     industries = {d.account.industry for d in crm.dossiers}
     assert "technolgy" in industries and "technology" not in industries
     assert r.quirk_count("sector values not among the known values") == 12
+    # GTXPro has no list price: its won deals give lines without a list value, reported.
+    won = opp[(opp["deal_stage"] == "Won") & (opp["product"] == "GTXPro")]
+    assert r.quirk_count("revenue lines without a list value") == len(won) == 729
+    assert {x.list_value for d in crm.dossiers for x in d.revenue if x.product == "GTXPro"} == {
+        None}
 
 
 def test_stage_is_the_highest_passing_gate_and_held_accounts_are_explained(crm, raw):
@@ -268,6 +319,7 @@ def test_report_prints_and_renders_html_escaped(crm):
     text = str(crm.report)
     assert text.startswith(f"Import of {MAVEN}")
     assert "  accounts: 85" in text and "  opportunities: 8,800" in text
+    assert "  revenue lines: 4,238" in text
     assert "sales_pipeline.csv product: 'GTXPro' -> 'GTX Pro' (1480 rows)" in text
     html = crm.report._repr_html_()
     assert "<table" in html and "Gekko &amp; Co" not in html  # only quirks/held in the html
@@ -373,9 +425,116 @@ def test_changed_export_updates_only_that_account_and_keeps_kam_edits(tmp_path, 
     assert actions["cancity"] == "updated" and (actions.drop("cancity") == "unchanged").all()
     d = ws.load("cancity")
     assert d.deal("1C1I7A6R").actual_budget == 1060
+    assert next(r for r in d.revenue if r.id == "1C1I7A6R").revenue == 1060
     assert d.deal(lost.id).refusal_reason == "high price"
     assert [p.id for p in d.persons] == ["lee"] and d.account.notes == "met the CFO"
     assert ws.history("cancity")["revision"].tolist() == [1, 2, 3]
+
+
+def _export_of(folder, accounts):
+    """The Maven export cut down to some accounts: their rows of accounts.csv and
+    sales_pipeline.csv as the export writes them, products and team whole."""
+    folder.mkdir()
+    for name in ("products.csv", "sales_teams.csv"):
+        shutil.copy(MAVEN / name, folder / name)
+    for name in ("accounts.csv", "sales_pipeline.csv"):
+        frame = pd.read_csv(MAVEN / name, dtype=str, keep_default_na=False)
+        frame[frame["account"].isin(accounts)].to_csv(folder / name, index=False)
+    return folder
+
+
+def test_reimport_after_switching_revenue_lines_on_adds_each_line_once(tmp_path, raw):
+    """Imported first with won_deals_as_revenue: false, then with the Maven mapping (true): the
+    second import adds one line per won deal (a new revision of each account), a third changes
+    nothing, and a line entered in kam is kept beside the CRM's."""
+    names = ["Cancity", "Isdom"]
+    folder = _export_of(tmp_path / "crm", names)
+    off = load_mapping()
+    off.opportunities.won_deals_as_revenue = False
+    ws = Workspace(tmp_path / "ws", create=True)
+    assert import_crm(ws, folder, off).count("revenue lines") == 0
+    assert [d.revenue for d in ws.load_all()] == [[], []]
+    d = ws.load("cancity")
+    d.revenue.append(RevenueLine(period="2017-12", revenue=500.0))
+    ws.save(d, author="kam")
+
+    report = import_crm(ws, folder)
+    opp = raw["sales_pipeline"]
+    won = opp[(opp["deal_stage"] == "Won") & opp["account"].isin(names)]
+    assert report.count("revenue lines") == len(won)
+    assert report.saved["action"].tolist() == ["updated", "updated"]
+    for name, d in zip(names, ws.load_all(), strict=True):
+        mine = won[won["account"] == name]
+        kam_lines = ["R-1"] if name == "Cancity" else []
+        assert [r.id for r in d.revenue] == kam_lines + mine["opportunity_id"].tolist()
+        assert sum(r.revenue for r in d.revenue) == mine["close_value"].sum() + (
+            500 if kam_lines else 0)
+    assert ws.history("cancity")["revision"].tolist() == [1, 2, 3]
+
+    before = snapshot(ws)
+    again = import_crm(ws, folder)
+    assert again.saved["action"].tolist() == ["unchanged", "unchanged"]
+    assert snapshot(ws) == before
+
+
+def test_reimport_updates_crm_lines_drops_unwon_ones_and_keeps_cogs_entered_in_kam(tmp_path):
+    """A line belongs to the CRM by its id (the deal's): a changed close value updates it, a
+    deal no longer won loses it (and gets the Lost rule's refusal reason); a cost of goods
+    entered in kam (the CRM has none) stays."""
+    folder = _export_of(tmp_path / "crm", ["Cancity"])
+    ws = Workspace(tmp_path / "ws", create=True)
+    import_crm(ws, folder)
+    d = ws.load("cancity")
+    first, second = d.revenue[0], d.revenue[1]
+    assert first.id == "1C1I7A6R" and second.id != first.id
+    first.cogs = 700.0
+    ws.save(d, author="kam")
+    path = folder / "sales_pipeline.csv"
+    pipe = pd.read_csv(path, dtype=str, keep_default_na=False)
+    pipe.loc[pipe["opportunity_id"] == first.id, "close_value"] = "1060"
+    pipe.loc[pipe["opportunity_id"] == second.id, ["deal_stage", "close_value"]] = ["Lost", "0"]
+    pipe.to_csv(path, index=False)
+
+    report = import_crm(ws, folder)
+    assert report.saved["action"].tolist() == ["updated"]
+    d = ws.load("cancity")
+    lines = {r.id: r for r in d.revenue}
+    assert second.id not in lines and d.deal(second.id).outcome is DealOutcome.REFUSED
+    assert d.deal(second.id).refusal_reason == "not recorded in the CRM export"
+    assert (lines[first.id].revenue, lines[first.id].cogs, lines[first.id].list_value) == (
+        1060, 700.0, 1096)
+    assert len(lines) == report.count("revenue lines")
+
+
+def test_won_deal_without_a_close_date_gives_no_revenue_line_and_is_reported(tmp_path):
+    """A revenue line needs its month: a won deal without close_date keeps its value as the
+    deal's actual budget but gets no line, and the report names it."""
+    folder = _export_of(tmp_path / "crm", ["Cancity"])
+    path = folder / "sales_pipeline.csv"
+    pipe = pd.read_csv(path, dtype=str, keep_default_na=False)
+    pipe.loc[pipe["opportunity_id"] == "1C1I7A6R", "close_date"] = ""
+    pipe.to_csv(path, index=False)
+    crm = read_crm_export(folder)
+    (d,) = crm.dossiers
+    assert d.deal("1C1I7A6R").actual_budget == 1054
+    assert "1C1I7A6R" not in {r.id for r in d.revenue}
+    r = crm.report
+    assert r.quirk_count("won deals without a revenue line") == 1
+    assert r.quirks.set_index("quirk").loc["won deals without a revenue line", "examples"] == (
+        "1C1I7A6R: no close_date")
+    assert r.count("revenue lines") == len(d.revenue) == (
+        (pipe["deal_stage"] == "Won").sum() - 1)
+
+
+def test_revenue_lines_without_a_close_value_column_are_refused_naming_the_setting(tmp_path):
+    data = load_mapping().model_dump(mode="json", exclude={"source"})
+    data["opportunities"]["close_value"] = None
+    path = tmp_path / "mapping.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"mapping\.yaml: opportunities: .*won_deals_as_revenue "
+                       r"needs the columns of the month and the value of a won deal: map "
+                       r"close_value, or set won_deals_as_revenue: false"):
+        load_mapping(path)
 
 
 def test_reimport_with_kam_stages_does_not_move_a_deal_back(tmp_path):

@@ -19,6 +19,11 @@ What becomes what (with the default mapping, for the Maven CRM sample export):
   export"). The stage history holds the engaged stage on the engage date and, for a deal
   closed in a later stage (won -> buyer), that stage on the close date. An opportunity
   without an account goes into no dossier: it is counted by stage and listed in the report;
+- a won deal -> also a revenue line of its account, when the mapping says
+  ``won_deals_as_revenue: true`` (the Maven mapping does): id = the deal's id, period = the month
+  it closed, product and product group, revenue = close value, quantity = 1 (a Maven deal is
+  one unit of its product), list value = the product's list price; deals closed above the list
+  price (a negative discount) are reported, and so is the absence of cost of goods;
 - a sales agent -> a team member (client manager) reporting to their manager (a planner),
   with the regional office as region;
 - the account's sales stage: the highest of the five stages whose stage gate passes on what the
@@ -31,7 +36,10 @@ belong to the CRM and are updated; everything else entered in kam is kept (notes
 persons and deals the CRM does not have, a refusal reason filled in by hand). An account whose
 merged dossier equals its newest revision gets no new revision, and an unchanged team roster no
 new roster revision: importing the same export twice is a no-op. The team roster is merged the
-same way (members the CRM does not list are kept).
+same way (members the CRM does not list are kept). Revenue lines whose id is the id of a deal
+of the export belong to the CRM (with ``won_deals_as_revenue``): they are updated, or dropped
+when their deal is no longer won, and never made twice; a cost of goods entered on them in kam
+is kept, and so is every other revenue line.
 """
 
 from __future__ import annotations
@@ -66,6 +74,7 @@ from .crm_build import (
     build_deals,
     build_persons,
     build_products,
+    build_revenue,
     build_team,
 )
 from .crm_checks import (
@@ -86,9 +95,12 @@ PathLike = str | os.PathLike[str]
 
 # Deal fields an import fills: they belong to the CRM when it updates an existing deal.
 _DEAL_FIELDS = ("title", "stage", "outcome", "manager", "product", "product_group",
-                "planned_budget", "actual_budget", "created", "closed_on", "period", "history")
+                "planned_budget", "actual_budget", "created", "closed_on", "period", "history",
+                "refusal_reason")
 _PERSON_FIELDS = ("name", "position", "department", "phone", "email", "roles")
 _MEMBER_FIELDS = ("name", "role", "manager", "region")
+# Revenue-line fields a won deal fills (cost of goods is not among them: the CRM has none).
+_REVENUE_FIELDS = ("period", "product", "product_group", "revenue", "list_value", "quantity")
 Q_HELD = "accounts held below the stage their deals suggest"
 Q_DEALS_HELD = "deals held below the stage their CRM stage stands for"
 
@@ -279,11 +291,12 @@ def _read_export(folder: Path, m: CrmMapping) -> CrmImport:
     deals = build_deals(m, f, ids, agent_ids, products, problems, report)
     if problems:
         raise fail(problems)
+    revenue = build_revenue(m, deals, products, report)
 
     dossiers = []
     for acc in accounts.values():
         data = {"account": acc, "persons": persons.get(acc["id"], []),
-                "deals": deals.get(acc["id"], [])}
+                "deals": deals.get(acc["id"], []), "revenue": revenue.get(acc["id"], [])}
         try:
             dossiers.append(Dossier.model_validate(data))
         except ValidationError as e:
@@ -307,11 +320,11 @@ def _read_export(folder: Path, m: CrmMapping) -> CrmImport:
 
 
 def _ordered(counts: pd.DataFrame) -> pd.DataFrame:
-    """Accounts and opportunities first, then the team, then the stages."""
+    """Accounts and opportunities first, then the revenue lines, the team and the stages."""
     def rank(item: str) -> int:
-        for n, prefix in enumerate(("accounts", "opportunities", "won value", "products",
-                                    "contacts", "sales agents", "managers", "team members",
-                                    "accounts at stage")):
+        for n, prefix in enumerate(("accounts", "opportunities", "won value", "revenue lines",
+                                    "products", "contacts", "sales agents", "managers",
+                                    "team members", "accounts at stage")):
             if item == prefix or (item.startswith(prefix + " ") and prefix != "accounts"):
                 return n
         return 99
@@ -358,10 +371,21 @@ def _merge_dossier(m: CrmMapping, old: Dossier, new: Dossier) -> Dossier:
         k for k in _PERSON_FIELDS if m.contacts and (k == "name" or getattr(
             m.contacts, "role" if k == "roles" else k))))
     data = {**old.model_dump(), "account": acc, "deals": deals, "persons": persons}
+    if m.opportunities.won_deals_as_revenue:
+        data["revenue"] = _merge_revenue(old, new)
     try:
         return Dossier.model_validate(data)
     except ValidationError as e:
         raise InputError(problems_from_pydantic(e, data)) from None
+
+
+def _merge_revenue(old: Dossier, new: Dossier) -> list[dict[str, Any]]:
+    """The CRM's lines (id = a deal id of the export) updated, or dropped if their deal no
+    longer makes one; the lines entered in kam kept."""
+    crm_deals = {x.id for x in new.deals}
+    made = {r.id for r in new.revenue}
+    kept = [r for r in old.revenue if r.id not in crm_deals or r.id in made]
+    return _merge_records(kept, new.revenue, _REVENUE_FIELDS)
 
 
 def _number(stage: str) -> int:

@@ -1,4 +1,5 @@
-"""Building kam records from the rows of a CRM export: team, accounts, contacts, deals.
+"""Building kam records from the rows of a CRM export: team, accounts, contacts, deals and the
+revenue lines of won deals.
 
 Each builder reads the (already corrected) text of one file, converts what needs converting,
 appends every bad cell to ``problems`` (file, row, column) and adds its checks to the report.
@@ -18,8 +19,14 @@ from .crm_mapping import CrmMapping
 from .csv_files import CsvTable, parse_dates, parse_numbers, slugify, unique_slugs
 from .report import ImportReport
 
-__all__ = ["ACCOUNT_TEXT", "Files", "build_accounts", "build_deals", "build_persons",
+__all__ = ["ACCOUNT_TEXT", "Q_ABOVE_LIST", "Q_NO_COGS", "Q_NO_LINE", "Q_NO_LIST_VALUE", "Files",
+           "build_accounts", "build_deals", "build_persons", "build_products", "build_revenue",
            "build_team", "require"]
+
+Q_ABOVE_LIST = "won deals closed above the list price"
+Q_NO_LINE = "won deals without a revenue line"
+Q_NO_LIST_VALUE = "revenue lines without a list value"
+Q_NO_COGS = "revenue lines without cost of goods"
 
 ACCOUNT_TEXT = ("industry", "region", "address", "phone", "website")
 """Text fields of an account the mapping can fill from a column of the same kam name."""
@@ -331,4 +338,85 @@ def build_deals(m: CrmMapping, f: Files, ids: dict[str, str], agent_ids: dict[st
         report.add_count(f"opportunities {stage_name}", int((fr[om.stage] == stage_name).sum()))
     report.add_count("opportunities in dossiers", len(keep))
     report.add_count("opportunities without an account", len(no_account) + len(stranger))
+    return out
+
+
+# -- revenue lines --------------------------------------------------------------------------
+def build_revenue(m: CrmMapping, deals: dict[str, list[dict[str, Any]]],
+                  products: dict[str, tuple[str | None, float | None]], report: ImportReport,
+                  ) -> dict[str, list[dict[str, Any]]]:
+    """Revenue lines per account id, one per won deal, when the mapping asks for them
+    (``opportunities.won_deals_as_revenue``).
+
+    A won deal is one unit of its product: the line has the deal's id, period (the month it
+    closed), product and product group, ``revenue`` = the close value, ``quantity`` = 1 and
+    ``list_value`` = 1 x the product's list price, so that the price discount (list value -
+    revenue, DOMAIN.md §7) is what the client got off the list price. Reported: deals closed
+    above the list price (a negative discount, kept as it is), won deals that give no line (no
+    close date or value), lines without a list value (product without a list price) and that
+    the export holds no cost of goods.
+    """
+    om = m.opportunities
+    if not om.won_deals_as_revenue:
+        report.add_count("revenue lines", 0)
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    above: list[dict[str, Any]] = []
+    no_line: list[dict[str, Any]] = []
+    unpriced: list[dict[str, Any]] = []
+    below = 0.0
+    won = DealOutcome.WON.value
+    for aid, records in deals.items():
+        for x in records:
+            if x["outcome"] != won:
+                continue
+            lacking = [what for key, what in (("period", om.closed_on or "close date"),
+                                              ("actual_budget", om.close_value or "close value"))
+                       if key not in x]
+            if lacking:
+                no_line.append({"account_id": aid, "deal_id": x["id"],
+                                "missing": " and ".join(lacking)})
+                continue
+            value = x["actual_budget"]
+            line: dict[str, Any] = {"id": x["id"], "period": x["period"], "revenue": value,
+                                    "quantity": 1.0}
+            product = x.get("product")
+            for key in ("product", "product_group"):
+                if x.get(key):
+                    line[key] = x[key]
+            price = products.get(product, (None, None))[1] if product else None
+            if price is None:
+                unpriced.append({"account_id": aid, "deal_id": x["id"], "product": product})
+            else:
+                line["list_value"] = price
+                if value > price:
+                    above.append({"account_id": aid, "deal_id": x["id"], "product": product,
+                                  "period": x["period"], "list_price": price,
+                                  "close_value": value, "above_list": value - price})
+                else:
+                    below += price - value
+            out.setdefault(aid, []).append(line)
+    lines = [x for v in out.values() for x in v]
+    premium = sum(a["above_list"] for a in above)
+    report.add_quirk(
+        Q_ABOVE_LIST, [f"{a['deal_id']}: {a['product']} closed at {a['close_value']:,.0f}, "
+                       f"list price {a['list_price']:,.0f}" for a in above],
+        f"kept as the CRM has them: revenue = close value, list value = list price, so their "
+        f"discount is negative; {premium:,.0f} above list on these deals in total, against "
+        f"{below:,.0f} below list on the others; all listed in the report details",
+        detail=pd.DataFrame(above, columns=["account_id", "deal_id", "product", "period",
+                                            "list_price", "close_value", "above_list"]))
+    report.add_quirk(Q_NO_LINE, [f"{n['deal_id']}: no {n['missing']}" for n in no_line],
+                     "no revenue line made (a line needs its month and its value)",
+                     detail=pd.DataFrame(no_line, columns=["account_id", "deal_id", "missing"]))
+    report.add_quirk(Q_NO_LIST_VALUE, [f"{u['deal_id']}: {u['product'] or 'no product'}"
+                                       for u in unpriced],
+                     "line made without a list value: no discount is known for it",
+                     detail=pd.DataFrame(unpriced, columns=["account_id", "deal_id", "product"]))
+    report.add_quirk(Q_NO_COGS, [], "cogs left at 0: the export holds no cost of goods, so "
+                     "gross margin equals revenue until costs are entered in kam",
+                     count=len(lines))
+    report.add_count("revenue lines", len(lines))
+    report.add_count("revenue lines value", sum(x["revenue"] for x in lines))
+    report.add_count("revenue lines list value", sum(x.get("list_value", 0.0) for x in lines))
     return out

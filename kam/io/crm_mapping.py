@@ -4,7 +4,9 @@ A mapping is a YAML file read by :func:`load_mapping` (default: ``templates/crm/
 mapping of the Maven Analytics CRM sample export). Each section names a file of the export and,
 for each kam field, the column that feeds it (``name: account`` reads the account name from the
 column ``account``). Deal stages of the CRM map onto kam stages and outcomes; value corrections
-are applied only when listed under ``corrections`` and are always reported.
+are applied only when listed under ``corrections`` and are always reported. With
+``opportunities.won_deals_as_revenue`` each won deal also becomes a revenue line of its account
+(DOMAIN.md §7), so that the portfolio analyses have sales to work on.
 """
 
 from __future__ import annotations
@@ -128,12 +130,28 @@ class OpportunitiesMap(_Section):
     planned_budget: Literal["list price", "none"] = Field(
         "list price", description="'list price': a deal's planned budget is its product's "
         "list price.")
+    won_deals_as_revenue: bool = Field(
+        False, description="Each won deal also becomes a revenue line of its account: period = "
+        "the month it closed, product and product group of the deal, revenue = close value, "
+        "quantity = 1 (a deal is one unit of its product), list value = the product's list "
+        "price (so the discount is list value - close value; a deal closed above the list "
+        "price is reported). The line's id is the deal's id: a re-import updates it, and drops "
+        "it if the deal is no longer won; revenue lines entered in kam are kept.")
 
     @model_validator(mode="after")
     def _engaged_is_a_stage(self) -> OpportunitiesMap:
         if self.engaged_stage is not None and self.engaged_stage not in self.stages:
             raise ValueError(f"engaged_stage {self.engaged_stage!r} is not one of the stages: "
                              + ", ".join(self.stages))
+        return self
+
+    @model_validator(mode="after")
+    def _revenue_has_its_columns(self) -> OpportunitiesMap:
+        missing = [k for k in ("closed_on", "close_value") if getattr(self, k) is None]
+        if self.won_deals_as_revenue and missing:
+            raise ValueError("won_deals_as_revenue needs the columns of the month and the value "
+                             "of a won deal: map " + " and ".join(missing)
+                             + ", or set won_deals_as_revenue: false")
         return self
 
     def kam_stage(self, name: str) -> SalesStage | None:
