@@ -24,10 +24,40 @@ from .store import Workspace
 
 __version__ = "0.1.0"
 
-# Public name -> module that defines it (imported lazily, on first attribute access). A function
-# named like its module (kam.funnel.funnel) cannot be listed: importing the submodule rebinds the
-# package attribute to the module.
+# Public name -> module that defines it (imported lazily, on first attribute access), or
+# "module:name" where the flat name differs. A function named like its module
+# (kam.profitability.profitability) gets another flat name (kam.account_profitability): importing
+# the submodule rebinds the package attribute to the module.
 _LAZY = {
+    "account_profitability": "kam.profitability:profitability",
+    "sales_funnel": "kam.funnel:funnel",
+    "select_accounts": "kam.portfolio:select",
+    "cost_to_serve": "kam.profitability",
+    "price_discounts": "kam.profitability",
+    "activity_costs": "kam.profitability",
+    "compare_bases": "kam.profitability",
+    "load_cost_to_serve": "kam.profitability",
+    "account_revenue": "kam.portfolio",
+    "abc_by_period": "kam.portfolio",
+    "buyer_status": "kam.portfolio",
+    "pivot": "kam.portfolio",
+    "load_portfolio_config": "kam.portfolio",
+    "time_in_stage": "kam.funnel",
+    "weakest_link": "kam.funnel",
+    "load_stages": "kam.model.stages",
+    "health_alerts": "kam.health",
+    "key_persons": "kam.health",
+    "last_contacts": "kam.health",
+    "load_health_config": "kam.health",
+    "backlog": "kam.opportunities",
+    "unmet_needs": "kam.opportunities",
+    "zone_counts": "kam.opportunities",
+    "next_analysis": "kam.opportunities",
+    "load_opportunity_config": "kam.opportunities",
+    "load_scoring_config": "kam.prospects",
+    "relationship_fit": "kam.playbook",
+    "load_playbook": "kam.playbook",
+    "load_objections": "kam.meeting",
     "NeedMap": "kam.needmap",
     "NeedMapError": "kam.needmap",
     "BuyingCenter": "kam.buying_center",
@@ -90,11 +120,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    where = _LAZY.get(name)
+    if where is None:
         raise AttributeError(f"module 'kam' has no attribute {name!r}")
+    module, _, attr = where.partition(":")
     mod = importlib.import_module(module)
-    value = mod if name == "demo" else getattr(mod, name)
+    value = mod if name == "demo" else getattr(mod, attr or name)
     globals()[name] = value
     return value
 

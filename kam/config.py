@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,9 +20,11 @@ from .errors import ConfigError
 
 __all__ = [
     "CELL_TIMEOUT",
+    "ConfigSource",
     "current_user",
     "load_config",
     "load_yaml",
+    "merged",
     "notebooks_dir",
     "template_path",
     "templates_dir",
@@ -84,11 +87,59 @@ def load_yaml(path: str | Path) -> Any:
     return data
 
 
-def load_config(model: type[M], path: str | Path | None = None, *, default: str) -> M:
-    """Read a YAML config file into a pydantic ``model``: ``path`` if given, else the default
-    file ``default`` in :func:`templates_dir`. Errors name the file and the setting."""
-    path = Path(path) if path is not None else templates_dir() / default
-    data = load_yaml(path)
+ConfigSource = str | Path | Mapping[str, Any] | BaseModel | None
+"""Where a configuration comes from: a YAML file (path), a model, or a mapping of the settings
+to change in the default file."""
+
+
+def merged(base: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` (a mapping) with ``changes`` laid over it: nested mappings merge key by key,
+    anything else (numbers, text, lists) replaces.
+
+    >>> merged({"tolerance": 0.1, "rates": {"a": 1, "b": 2}}, {"rates": {"b": 3}})
+    {'tolerance': 0.1, 'rates': {'a': 1, 'b': 3}}
+    """
+    out = dict(base) if isinstance(base, Mapping) else {}
+    for key, value in changes.items():
+        old = out.get(key)
+        out[key] = (merged(old, value) if isinstance(value, Mapping) and isinstance(old, Mapping)
+                    else value)
+    return out
+
+
+def load_config(model: type[M], source: ConfigSource = None, *, default: str,
+                overrides: Mapping[str, Any] | None = None) -> M:
+    """Read a configuration into a pydantic ``model``.
+
+    ``source`` is a YAML file (default: the file ``default`` in :func:`templates_dir`), a
+    ``model`` instance, or a mapping of settings laid over the default file (only the settings
+    it names change). ``overrides`` are laid over whatever ``source`` gives. Errors name the file
+    (or "settings given in Python") and the setting, and raise
+    :class:`~kam.errors.ConfigError`.
+
+    >>> from kam.profitability import CostToServeConfig
+    >>> load_config(CostToServeConfig, {"tolerance": 0.05}, default="cost_to_serve.yaml").tolerance
+    0.05
+    """
+    origin: str
+    if isinstance(source, model):
+        if not overrides:
+            return source
+        data: Any = source.model_dump()
+        origin = "settings given in Python"
+    elif isinstance(source, BaseModel):
+        raise ConfigError(f"expected a {model.__name__} (or a file or a mapping of its settings), "
+                          f"got a {type(source).__name__}")
+    elif isinstance(source, Mapping):
+        data = merged(load_yaml(templates_dir() / default), source)
+        origin = "settings given in Python"
+    else:
+        path = Path(source) if source is not None else templates_dir() / default
+        data = load_yaml(path)
+        origin = str(path)
+    if overrides:
+        data = merged(data, overrides)
+        origin += " (with the settings given in Python)"
     try:
         return model.model_validate(data)
     except ValidationError as e:
@@ -96,7 +147,7 @@ def load_config(model: type[M], path: str | Path | None = None, *, default: str)
             f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
             for err in e.errors(include_url=False)
         ]
-        raise ConfigError(f"{path}: " + "; ".join(lines)) from None
+        raise ConfigError(f"{origin}: " + "; ".join(lines)) from None
 
 
 def user_config_path() -> Path:

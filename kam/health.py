@@ -32,11 +32,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pydantic import Field, model_validator
 
-from .config import load_config
+from .config import ConfigSource, load_config
 from .model import BuyingRole, CommitmentStatus, Dossier, KamModel, Person, ProjectStatus
 
 __all__ = [
@@ -139,13 +140,15 @@ class HealthConfig(KamModel):
         return self
 
 
-def load_health_config(path: str | Path | None = None) -> HealthConfig:
-    """Read the health weights and thresholds (default ``templates/health.yaml``).
+def load_health_config(source: ConfigSource = None, **overrides: Any) -> HealthConfig:
+    """Read the health weights and thresholds (default: ``templates/health.yaml``).
 
-    Raises :class:`~kam.errors.ConfigError` naming the file and the setting when they are bad.
+    ``source`` may also be a :class:`HealthConfig` or a mapping of the settings to change;
+    keyword arguments change single settings. Errors
+    (:class:`~kam.errors.ConfigError`) name the file and the setting.
     """
-    return load_config(HealthConfig, path, default="health.yaml")
-
+    return load_config(HealthConfig, source, default="health.yaml",
+                       overrides=overrides)
 
 def _config(config: HealthConfig | str | Path | None) -> HealthConfig:
     return config if isinstance(config, HealthConfig) else load_health_config(config)

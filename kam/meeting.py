@@ -32,7 +32,7 @@ import networkx as nx
 import pandas as pd
 from pydantic import Field
 
-from .config import load_config
+from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
 from .health import as_day, last_contacts
 from .model import Awareness, CommitmentStatus, Dossier, KamModel, Need, NeedLevel, Person
@@ -63,10 +63,15 @@ class Objections(KamModel):
     objections: list[Objection] = Field(min_length=1)
 
 
-def load_objections(path: str | Path | None = None) -> Objections:
-    """Read the brush-off table (default ``templates/objections.yaml``)."""
-    return load_config(Objections, path, default="objections.yaml")
+def load_objections(source: ConfigSource = None, **overrides: Any) -> Objections:
+    """Read the brush-off table (default: ``templates/objections.yaml``).
 
+    ``source`` may also be a :class:`Objections` or a mapping of the settings to change;
+    keyword arguments change single settings. Errors
+    (:class:`~kam.errors.ConfigError`) name the file and the setting.
+    """
+    return load_config(Objections, source, default="objections.yaml",
+                       overrides=overrides)
 
 # -- need-map helpers ---------------------------------------------------------------------------
 def needs_by_person(dossier: Dossier) -> tuple[NeedMap, dict[str, list[str]]]:

@@ -22,13 +22,12 @@ every need we cannot meet yet is a direction for developing our offer (:func:`un
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .config import load_config
+from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
 from .model import Dossier, Need, NeedLevel
 
@@ -119,10 +118,15 @@ class OpportunityConfig(BaseModel):
         return zones
 
 
-def load_opportunity_config(path: str | Path | None = None) -> OpportunityConfig:
-    """Read ``path`` (default: ``templates/opportunities.yaml``); errors name file and setting."""
-    return load_config(OpportunityConfig, path, default="opportunities.yaml")
+def load_opportunity_config(source: ConfigSource = None, **overrides: Any) -> OpportunityConfig:
+    """Read the opportunity matrix settings (default: ``templates/opportunities.yaml``).
 
+    ``source`` may also be a :class:`OpportunityConfig` or a mapping of the settings to change;
+    keyword arguments change single settings. Errors
+    (:class:`~kam.errors.ConfigError`) name the file and the setting.
+    """
+    return load_config(OpportunityConfig, source, default="opportunities.yaml",
+                       overrides=overrides)
 
 def zone_of(significance: float, capability: float, config: OpportunityConfig) -> str:
     """The zone of one need.
@@ -143,7 +147,7 @@ def _needs_of(needs: Dossier | Iterable[Need]) -> list[Need]:
 
 def opportunity_matrix(
     needs: Dossier | Iterable[Need],
-    config: OpportunityConfig | None = None,
+    config: OpportunityConfig | Mapping[str, Any] | None = None,
     *,
     missing: Literal["error", "skip"] = "error",
     record: str = "",
@@ -163,7 +167,7 @@ def opportunity_matrix(
     >>> m[["need", "zone", "proceed"]].values.tolist()
     [['N1', 'deal', True], ['N2', 'no interest', False]]
     """
-    cfg = config or load_opportunity_config()
+    cfg = load_opportunity_config(config)
     levels = set(cfg.levels)
     problems, rows = [], []
     for n in _needs_of(needs):
@@ -202,10 +206,10 @@ def opportunity_matrix(
     return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
 
 
-def unassessed(needs: Dossier | Iterable[Need], config: OpportunityConfig | None = None
-               ) -> pd.DataFrame:
+def unassessed(needs: Dossier | Iterable[Need],
+               config: OpportunityConfig | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Needs of the configured levels that still lack a significance or capability score."""
-    cfg = config or load_opportunity_config()
+    cfg = load_opportunity_config(config)
     rows = [
         {"need": n.id, "title": n.title, "level": n.level.value,
          "missing": [f for f in ("significance", "capability") if getattr(n, f) is None]}
@@ -228,10 +232,11 @@ def backlog(matrix: pd.DataFrame) -> pd.DataFrame:
                             ascending=[False, False, True]).reset_index(drop=True)
 
 
-def unmet_needs(matrix: pd.DataFrame, config: OpportunityConfig | None = None) -> pd.DataFrame:
+def unmet_needs(matrix: pd.DataFrame,
+                config: OpportunityConfig | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Every need we cannot meet yet (capability low: *risk*, then *no interest*), with the gap
     to the capability threshold and the horizon for developing our offer."""
-    cfg = config or load_opportunity_config()
+    cfg = load_opportunity_config(config)
     low = matrix[~matrix["capability_high"].astype(bool)].copy()
     low["capability_gap"] = cfg.capability.threshold - low["capability"]
     low["horizon_years"] = cfg.horizon_years
@@ -247,13 +252,13 @@ def unmet_needs(matrix: pd.DataFrame, config: OpportunityConfig | None = None) -
 
 def portfolio_matrix(
     dossiers: Iterable[Dossier],
-    config: OpportunityConfig | None = None,
+    config: OpportunityConfig | Mapping[str, Any] | None = None,
     *,
     missing: Literal["error", "skip"] = "error",
 ) -> pd.DataFrame:
     """The matrices of many accounts in one frame (``account_id`` and ``account`` first).
     Errors name the account and the need; all accounts are checked before raising."""
-    cfg = config or load_opportunity_config()
+    cfg = load_opportunity_config(config)
     frames, problems = [], []
     for d in dossiers:
         try:

@@ -23,7 +23,7 @@ import networkx as nx
 import pandas as pd
 from pydantic import Field, model_validator
 
-from .config import load_config
+from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
 from .health import as_day, last_contacts
 from .meeting import needs_by_person
@@ -165,10 +165,15 @@ def _unknown(what: str, value: object, valid: list[str]) -> InputError:
         message=f"{str(value)!r} is not a {what}; valid: {', '.join(valid)}")])
 
 
-def load_playbook(path: str | Path | None = None) -> Playbook:
-    """Read the stage models and playbooks (default ``templates/playbook.yaml``)."""
-    return load_config(Playbook, path, default="playbook.yaml")
+def load_playbook(source: ConfigSource = None, **overrides: Any) -> Playbook:
+    """Read the stage models and playbooks (default: ``templates/playbook.yaml``).
 
+    ``source`` may also be a :class:`Playbook` or a mapping of the settings to change;
+    keyword arguments change single settings. Errors
+    (:class:`~kam.errors.ConfigError`) name the file and the setting.
+    """
+    return load_config(Playbook, source, default="playbook.yaml",
+                       overrides=overrides)
 
 def _book(playbook: Playbook | str | Path | None) -> Playbook:
     return playbook if isinstance(playbook, Playbook) else load_playbook(playbook)

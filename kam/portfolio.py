@@ -8,15 +8,16 @@ a manager's accounts, a region or a category, and ``period`` / ``as_of`` narrow 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .config import load_config
+from .config import ConfigSource, load_config
 from .model import Tables
 from .periods import NoData, bounds, check_freq, end_date, frame_of, period_range, to_freq
 from .periods import select as select_period
@@ -37,6 +38,7 @@ __all__ = [
     "category_movement",
     "concentration",
     "load_portfolio_config",
+    "no_revenue",
     "pivot",
     "portfolio_summary",
     "select",
@@ -75,10 +77,15 @@ class PortfolioConfig(BaseModel):
     abc: AbcThresholds = Field(default_factory=AbcThresholds)
 
 
-def load_portfolio_config(path: str | None = None) -> PortfolioConfig:
-    """Read the portfolio thresholds (default: ``templates/portfolio.yaml``)."""
-    return load_config(PortfolioConfig, path, default="portfolio.yaml")
+def load_portfolio_config(source: ConfigSource = None, **overrides: Any) -> PortfolioConfig:
+    """Read the portfolio thresholds (default: ``templates/portfolio.yaml``).
 
+    ``source`` may also be a :class:`PortfolioConfig` or a mapping of the settings to change;
+    keyword arguments change single settings. Errors
+    (:class:`~kam.errors.ConfigError`) name the file and the setting.
+    """
+    return load_config(PortfolioConfig, source, default="portfolio.yaml",
+                       overrides=overrides)
 
 def select(t: Tables, *, kam: str | Iterable[str] | None = None,
            region: str | Iterable[str] | None = None,
@@ -104,16 +111,35 @@ def select(t: Tables, *, kam: str | Iterable[str] | None = None,
     return t.for_accounts(acc.loc[keep, "account_id"])
 
 
+def no_revenue(t: Tables, what: str, period: str | None = None,
+               as_of: date | None = None) -> NoData:
+    """The :class:`~kam.periods.NoData` of an analysis (``what``) that found no revenue line:
+    it names the selection, what the data covers and what to do."""
+    where = f"in period {period!r}" if period is not None else "in the selection"
+    if as_of is not None:
+        where += f" up to {as_of.isoformat()}"
+    rev = frame_of(t, "revenue")
+    if rev.empty:
+        n = frame_of(t, "accounts")["account_id"].nunique()
+        covers = ("there is no account in it" if n == 0 else
+                  f"{'the account has' if n == 1 else f'none of the {n} accounts has'} a "
+                  "revenue line; import sales (order or invoice lines, or the won deals of a "
+                  "CRM export)")
+    else:
+        start, end = bounds(rev["period"], what="revenue lines")
+        first, last = (period_range(int(m), int(m), "M")[0] for m in (start.min(), end.max()))
+        covers = f"the revenue lines cover {first} .. {last}; choose a period with sales"
+    return NoData(f"No revenue lines {where}, so there is no {what}: {covers}")
+
+
 def account_revenue(t: Tables, *, period: str | None = None,
                     as_of: date | None = None) -> pd.DataFrame:
     """Revenue per account over the selected lines: ``account_id``, ``name``, ``revenue``,
-    sorted from the largest (ties by id). A ``period`` without revenue lines raises
-    :class:`~kam.periods.NoData`."""
+    sorted from the largest (ties by id). No revenue line in the selection raises
+    :class:`~kam.periods.NoData` saying what the data covers."""
     lines = select_period(frame_of(t, "revenue"), period, as_of, what="revenue lines")
     if lines.empty:
-        if period is not None:
-            raise NoData(f"No revenue lines in period {period!r}; choose a period with sales")
-        return pd.DataFrame(columns=["account_id", "name", "revenue"])
+        raise no_revenue(t, "revenue per account", period, as_of)
     rev = pd.to_numeric(lines["revenue"], errors="coerce").fillna(0.0).astype("float64")
     out = pd.DataFrame({"account_id": lines["account_id"].to_numpy(object),
                         "revenue": rev.to_numpy()})
@@ -145,7 +171,7 @@ class Concentration:
 
 
 def concentration(t: Tables, *, period: str | None = None, as_of: date | None = None,
-                  config: PortfolioConfig | None = None) -> Concentration:
+                  config: PortfolioConfig | Mapping[str, Any] | None = None) -> Concentration:
     """Shares of the top 1 / 5 / 10 accounts, the Herfindahl index and dependency warnings.
 
     Examples
@@ -161,10 +187,16 @@ def concentration(t: Tables, *, period: str | None = None, as_of: date | None = 
     >>> c.warnings["measure"].tolist()
     ['top1', 'hhi']
     """
-    cfg = (config or load_portfolio_config()).concentration
+    cfg = load_portfolio_config(config).concentration
+    lines = select_period(frame_of(t, "revenue"), period, as_of, what="revenue lines")
+    if lines.empty:
+        raise no_revenue(t, "concentration to measure", period, as_of)
     rev = account_revenue(t, period=period, as_of=as_of)
     total = float(rev["revenue"].sum())
-    share = rev["revenue"] / total if total > 0 else rev["revenue"] * 0.0
+    if not total > 0:
+        raise NoData(f"The revenue of the selection totals {total:,.2f}, so shares of it are "
+                     "undefined: there is no concentration to measure")
+    share = rev["revenue"] / total
     shares = rev.assign(share=share, cumulative_share=share.cumsum())
     shares.insert(0, "rank", np.arange(1, len(shares) + 1))
     top = {k: float(share.iloc[:k].sum()) for k in (1, 5, 10)}
@@ -219,6 +251,9 @@ def abc(t: Tables, *, period: str | None = None, as_of: date | None = None,
     ['A', 'A', 'A', 'B', 'B', 'C']
     """
     th = thresholds or load_portfolio_config().abc
+    lines = select_period(frame_of(t, "revenue"), period, as_of, what="revenue lines")
+    if lines.empty:
+        raise no_revenue(t, "ABC categorisation", period, as_of)
     out = _categorise(account_revenue(t, period=period, as_of=as_of), th)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out.reset_index(drop=True)
@@ -233,7 +268,7 @@ def abc_by_period(t: Tables, *, freq: str = "Y", as_of: date | None = None,
     lines = select_period(frame_of(t, "revenue"), None, as_of, what="revenue lines")
     cols = ["period", "account_id", "revenue", "share", "cumulative_share", "category"]
     if lines.empty:
-        return pd.DataFrame(columns=cols)
+        raise no_revenue(t, "ABC categorisation per period", None, as_of)
     frame = pd.DataFrame({
         "period": to_freq(lines["period"], f, what="revenue lines").to_numpy(object),
         "account_id": lines["account_id"].to_numpy(object),
@@ -287,7 +322,7 @@ def _bought_matrix(t: Tables, freq: str, as_of: date | None
     """Accounts x consecutive periods (gaps included) of revenue."""
     lines = select_period(frame_of(t, "revenue"), None, as_of, what="revenue lines")
     if lines.empty:
-        return pd.Index([], dtype=object), [], np.zeros((0, 0))
+        raise no_revenue(t, "buyer to follow", None, as_of)
     start, end = bounds(lines["period"], what="revenue lines")
     labels = to_freq(lines["period"], freq, what="revenue lines")
     periods = period_range(int(start.min()), int(end.max()), freq)
@@ -383,6 +418,8 @@ def share_of_wallet(t: Tables, year: str) -> pd.DataFrame:
                          f"consumption: give a year such as '2025', got {year!r}")
     acc = frame_of(t, "accounts").drop_duplicates("account_id")
     lines = select_period(frame_of(t, "revenue"), year, None, what="revenue lines")
+    if lines.empty:
+        raise no_revenue(t, "share of wallet", year)
     rev = pd.to_numeric(lines["revenue"], errors="coerce").fillna(0.0).groupby(
         lines["account_id"].to_numpy(object)).sum()
     out = pd.DataFrame({"account_id": acc["account_id"].to_numpy(object)})
@@ -432,9 +469,7 @@ def pivot(t: Tables, rows: str | Sequence[str], columns: str | None = "period", 
         raise ValueError(f"cannot sum {values!r}; options are {', '.join(_VALUES)}")
     lines = select_period(frame_of(t, "revenue"), period, as_of, what="revenue lines")
     if lines.empty:
-        if period is not None:
-            raise NoData(f"No revenue lines in period {period!r}; choose a period with sales")
-        return pd.DataFrame()
+        raise no_revenue(t, "pivot report", period, as_of)
     num = {c: pd.to_numeric(lines[c], errors="coerce").fillna(0.0).to_numpy()
            for c in ("revenue", "cogs", "quantity")}
     frame = pd.DataFrame({values: num["revenue"] - num["cogs"] if values == "gross_margin"
@@ -473,11 +508,13 @@ class PortfolioSummary:
     concentration: Concentration
 
 
-def portfolio_summary(t: Tables, *, period: str | None = None, as_of: date | None = None,
-                      config: PortfolioConfig | None = None) -> PortfolioSummary:
+def portfolio_summary(
+    t: Tables, *, period: str | None = None, as_of: date | None = None,
+    config: PortfolioConfig | Mapping[str, Any] | None = None,
+) -> PortfolioSummary:
     """Accounts, potential clients (sales stage lead, potential or sale), buyers, revenue,
     gross margin, ABC split and concentration of the selection."""
-    cfg = config or load_portfolio_config()
+    cfg = load_portfolio_config(config)
     conc = concentration(t, period=period, as_of=as_of, config=cfg)
     cats = _categorise(conc.shares, cfg.abc)
     split = cats.groupby("category")[["revenue"]].agg(["size", "sum"])

@@ -5,38 +5,53 @@ budgets) and works on one account, a manager's accounts (:meth:`~kam.model.Table
 or the whole portfolio, by month, quarter or year (``freq``), for a ``period`` or up to a date
 (``as_of``).
 
+The **price waterfall** of an account, each amount counted once (DOMAIN.md §7)::
+
+    list value                    quantity x list price (RevenueLine.list_value)
+    - price discounts             off the invoice: list value - net revenue
+    = net revenue                 RevenueLine.revenue, what the client was invoiced
+    - cost of goods               RevenueLine.cogs
+    = gross margin
+    - cost-to-serve               activity costs and booked costs, rebates paid after the
+                                  invoice included
+    = net contribution
+
+A discount given on the invoice is already out of net revenue, so it is *not* part of
+cost-to-serve: it is shown (:func:`price_discounts`, the ``price_discount`` column of
+:func:`profitability`), analysed and may have a budget (:func:`budget_vs_actual`), but it is
+never subtracted a second time. A revenue line without a list value counts at its net revenue
+(no discount known).
+
 How booked costs and activity-based costs combine (the *basis*; nothing is counted twice):
 
-- ``basis="booked"`` (default): cost-to-serve = the cost lines booked to each category, plus the
-  price discounts. Activity counts are not used.
+- ``basis="booked"`` (default): cost-to-serve = the cost lines booked to each category. Activity
+  counts are not used (:attr:`Profitability.notes` says so when there are some).
 - ``basis="activity"``: every category that an activity rate feeds (``order handling``,
   ``sales visits``, ``logistics`` by default) is costed as activity count x rate, and booked
   lines in those categories are *replaced*, not added; categories no rate feeds (key-account
-  team, technical support, rebates, special programmes) keep their booked lines; plus the price
-  discounts.
+  team, technical support, rebates, special programmes) keep their booked lines.
 
 :func:`compare_bases` shows both views of the activity-fed categories side by side.
-
-Price discounts are never booked: they are ``list_value - revenue`` of the revenue lines (lines
-without a list value give none), a cost line of their own named by ``discount_category``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+from datetime import date, timedelta
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .config import load_config
+from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
 from .periods import NoData, bounds, check_freq, frame_of, label, select, span, to_freq
 
 __all__ = [
+    "ACCOUNT_COLUMNS",
     "ActivityRate",
     "Basis",
     "CostToServeConfig",
@@ -47,7 +62,9 @@ __all__ = [
     "budget_vs_actual",
     "compare_bases",
     "cost_to_serve",
+    "elapsed_through",
     "load_cost_to_serve",
+    "price_discounts",
     "profitability",
     "rank_by_contribution",
     "whale_curve",
@@ -109,13 +126,17 @@ class CostToServeConfig(BaseModel):
         return [c for c in self.categories if _key(c) in fed]
 
 
-def load_cost_to_serve(path: str | None = None) -> CostToServeConfig:
-    """Read the cost-to-serve configuration (default: ``templates/cost_to_serve.yaml``)."""
-    return load_config(CostToServeConfig, path, default="cost_to_serve.yaml")
+def load_cost_to_serve(source: ConfigSource = None, **overrides: Any) -> CostToServeConfig:
+    """The cost-to-serve configuration: ``source`` is a YAML file (default:
+    ``templates/cost_to_serve.yaml``), a :class:`CostToServeConfig` or a mapping of settings to
+    change; keyword arguments change single settings (``load_cost_to_serve(tolerance=0.05)``).
+    """
+    return load_config(CostToServeConfig, source, default="cost_to_serve.yaml",
+                       overrides=overrides)
 
 
-def _config(config: CostToServeConfig | None) -> CostToServeConfig:
-    return config if config is not None else load_cost_to_serve()
+def _config(config: CostToServeConfig | Mapping[str, Any] | None) -> CostToServeConfig:
+    return config if isinstance(config, CostToServeConfig) else load_cost_to_serve(config)
 
 
 def _canonical(
@@ -157,7 +178,7 @@ def _num(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def activity_costs(
     t: Tables, *, freq: str | None = None, period: str | None = None, as_of: date | None = None,
-    config: CostToServeConfig | None = None,
+    config: CostToServeConfig | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Activity-based cost-to-serve: each activity count x its rate.
 
@@ -198,12 +219,23 @@ def activity_costs(
 
 def cost_to_serve(
     t: Tables, *, basis: Basis = "booked", freq: str | None = None, period: str | None = None,
-    as_of: date | None = None, config: CostToServeConfig | None = None,
+    as_of: date | None = None, config: CostToServeConfig | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Cost-to-serve lines by account, period (if ``freq``) and category, on ``basis``.
 
-    Returns ``account_id``, ``[period]``, ``category``, ``source`` (``booked``, ``activity`` or
-    ``price discount``) and ``amount``. See the module notes for how the bases combine.
+    Returns ``account_id``, ``[period]``, ``category``, ``source`` (``booked`` or ``activity``)
+    and ``amount``. Price discounts are not cost-to-serve (they are already out of net revenue):
+    see :func:`price_discounts`. See the module notes for how the bases combine.
+
+    Examples
+    --------
+    >>> from kam.model import Account, CostLine, Dossier, RevenueLine, tables
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"),
+    ...     revenue=[RevenueLine(period="2025-01", revenue=900, list_value=1000)],
+    ...     costs=[CostLine(period="2025-01", category="rebates", amount=30)])
+    >>> cost_to_serve(tables([d]))
+      account_id category  source  amount
+    0       ACME  rebates  booked    30.0
     """
     cfg = _config(config)
     if basis not in ("booked", "activity"):
@@ -216,8 +248,9 @@ def cost_to_serve(
     if not booked.empty:
         known = {_key(c): c for c in cfg.categories}
         refused = {_key(cfg.discount_category): (
-            f"{cfg.discount_category!r} is computed from the revenue lines (list_value - revenue) "
-            "and cannot be booked; book after-sale rebates to another category such as 'rebates'"
+            f"{cfg.discount_category!r} are given on the invoice and computed from the revenue "
+            "lines (list_value - revenue), so they cannot be booked; book rebates paid after the "
+            "invoice to another category such as 'rebates'"
         )}
         cat = _canonical(booked, "category", known, what="cost lines", refused=refused,
                          hint="add it to categories in cost_to_serve.yaml or rebook the line")
@@ -231,12 +264,6 @@ def cost_to_serve(
         if not act.empty:
             act = act.groupby([*keys, "category"], as_index=False)[["cost"]].sum()
             parts.append(act.rename(columns={"cost": "amount"}).assign(source="activity"))
-    disc = _revenue(t, period, as_of, f)
-    if not disc.empty:
-        d = disc.groupby(keys, as_index=False)[["discount"]].sum()
-        d = d[d["discount"] != 0]
-        parts.append(d.rename(columns={"discount": "amount"}).assign(
-            category=cfg.discount_category, source="price discount"))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=cols)
@@ -244,9 +271,52 @@ def cost_to_serve(
         [*keys, "category"], ignore_index=True)
 
 
+def price_discounts(
+    t: Tables, *, freq: str | None = None, period: str | None = None, as_of: date | None = None,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The price discounts given on the invoice: list value against net revenue.
+
+    One row per account, period (if ``freq``) and the columns in ``by`` (``"product"``,
+    ``"product_group"``): ``list_value``, ``revenue`` (net), ``price_discount``
+    (``list_value - revenue``), ``discount_pct`` (of the list value; NaN without one) and
+    ``unpriced_revenue`` (net revenue of lines without a list value, whose discount is unknown
+    and counted as none). The discount is part of the price waterfall above net revenue; it is
+    not cost-to-serve and never subtracted from the gross margin.
+
+    Examples
+    --------
+    >>> from kam.model import Account, Dossier, RevenueLine, tables
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"), revenue=[
+    ...     RevenueLine(period="2025-01", product="bolts", revenue=900, list_value=1000),
+    ...     RevenueLine(period="2025-02", product="nuts", revenue=500)])
+    >>> price_discounts(tables([d]), by="product")[
+    ...     ["product", "list_value", "revenue", "price_discount", "discount_pct"]]
+      product  list_value  revenue  price_discount  discount_pct
+    0   bolts      1000.0    900.0           100.0           0.1
+    1    nuts       500.0    500.0             0.0           0.0
+    """
+    f = check_freq(freq) if freq else None
+    extra = [by] if isinstance(by, str) else list(by or [])
+    bad = [c for c in extra if c not in ("product", "product_group")]
+    if bad:
+        raise ValueError(f"by {bad[0]!r} is not known; options are 'product', 'product_group'")
+    keys = ["account_id", *(["period"] if f else []), *extra]
+    cols = [*keys, "list_value", "revenue", "price_discount", "discount_pct", "unpriced_revenue"]
+    rev = _revenue(t, period, as_of, f)
+    if rev.empty:
+        return pd.DataFrame(columns=cols)
+    rev = rev.assign(**{c: rev[c].astype(object).where(rev[c].notna(), "(none)")
+                        for c in extra})
+    out = rev.groupby(keys, as_index=False, sort=True)[
+        ["list_value", "revenue", "price_discount", "unpriced_revenue"]].sum()
+    out["discount_pct"] = out["price_discount"] / out["list_value"].where(out["list_value"] != 0)
+    return out[cols]
+
+
 def compare_bases(
     t: Tables, *, freq: str | None = None, period: str | None = None,
-    as_of: date | None = None, config: CostToServeConfig | None = None,
+    as_of: date | None = None, config: CostToServeConfig | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Booked against activity-based cost for the categories an activity rate feeds: the two
     views side by side, to check the rates against the books (or the books against the work).
@@ -271,38 +341,92 @@ def compare_bases(
 
 
 def _revenue(t: Tables, period: str | None, as_of: date | None, freq: str | None) -> pd.DataFrame:
+    """Revenue lines with numeric ``revenue``, ``cogs``, ``list_value`` (net revenue where no
+    list value is known), ``price_discount`` and ``unpriced_revenue``."""
     lines = _lines(frame_of(t, "revenue"), period, as_of, freq, "revenue lines")
     if lines.empty:
         return lines
     revenue = _num(lines, "revenue").fillna(0.0)
     listed = _num(lines, "list_value")
     return lines.assign(revenue=revenue, cogs=_num(lines, "cogs").fillna(0.0),
-                        discount=(listed - revenue).where(listed.notna(), 0.0))
+                        list_value=listed.where(listed.notna(), revenue),
+                        price_discount=(listed - revenue).where(listed.notna(), 0.0),
+                        unpriced_revenue=revenue.where(listed.isna(), 0.0))
+
+
+ACCOUNT_COLUMNS = ["list_value", "price_discount", "revenue", "cogs", "gross_margin",
+                   "gross_margin_pct", "cost_to_serve", "net_contribution", "net_margin_pct"]
+"""The figures of :attr:`Profitability.accounts`, in the order of the price waterfall."""
 
 
 @dataclass(frozen=True)
 class Profitability:
-    """Profitability per account (and period).
+    """Profitability per account (and period): the price waterfall (see the module notes).
 
-    ``accounts``: ``account_id``, ``name``, ``[period]``, ``revenue``, ``cogs``,
-    ``gross_margin``, ``gross_margin_pct``, ``cost_to_serve``, ``net_contribution``,
-    ``net_margin_pct`` (the percentages are fractions of revenue, undefined -- NaN -- where
-    revenue is 0). ``by_category``: the same keys and one column per cost category (price
-    discounts included), 0 where nothing was spent. ``costs``: the long cost lines
-    (:func:`cost_to_serve`). ``basis``: how costs were counted.
+    ``accounts``: ``account_id``, ``name``, ``[period]``, ``list_value``, ``price_discount``,
+    ``revenue`` (net revenue), ``cogs``, ``gross_margin``, ``gross_margin_pct``,
+    ``cost_to_serve``, ``net_contribution``, ``net_margin_pct`` (the percentages are fractions of
+    net revenue, undefined -- NaN -- where it is 0). ``by_category``: the same keys and one
+    column per cost-to-serve category, 0 where nothing was spent (price discounts are not among
+    them: they are above net revenue). ``costs``: the long cost lines (:func:`cost_to_serve`).
+    ``basis``: how costs were counted; ``notes``: what the basis left out, in words.
     """
 
     accounts: pd.DataFrame
     by_category: pd.DataFrame
     costs: pd.DataFrame
     basis: Basis
+    notes: tuple[str, ...] = ()
+
+    def waterfall(self, account_id: str) -> pd.DataFrame:
+        """The price waterfall of one account (a period-less result): ``step``, ``amount``
+        and ``kind`` (``total`` for list value, net revenue, gross margin and net contribution,
+        ``less`` for what is taken off), top to bottom, each amount counted once.
+
+        Examples
+        --------
+        >>> from kam.model import Account, CostLine, Dossier, RevenueLine, tables
+        >>> d = Dossier(account=Account(id="ACME", name="Acme"),
+        ...     revenue=[RevenueLine(period="2025-01", revenue=900, cogs=600, list_value=1000)],
+        ...     costs=[CostLine(period="2025-01", category="logistics", amount=50)])
+        >>> profitability(tables([d])).waterfall("ACME")
+                       step  amount   kind
+        0        list value  1000.0  total
+        1   price discounts  -100.0   less
+        2       net revenue   900.0  total
+        3     cost of goods  -600.0   less
+        4      gross margin   300.0  total
+        5         logistics   -50.0   less
+        6  net contribution   250.0  total
+        """
+        acc = self.accounts[self.accounts["account_id"] == account_id]
+        if len(acc) != 1:
+            known = ", ".join(self.accounts["account_id"].astype(str).unique()[:10])
+            raise ValueError(f"need exactly one row for account {account_id!r} (found "
+                             f"{len(acc)}); compute profitability without freq; accounts: "
+                             f"{known or '(none)'}")
+        a = acc.iloc[0]
+        cat = self.by_category[self.by_category["account_id"] == account_id]
+        costs = (cat.drop(columns=[c for c in ("account_id", "period") if c in cat]).iloc[0]
+                 if len(cat) else pd.Series(dtype="float64"))
+        costs = costs[costs != 0]
+        steps = [("list value", a["list_value"], "total"),
+                 ("price discounts", -a["price_discount"], "less"),
+                 ("net revenue", a["revenue"], "total"),
+                 ("cost of goods", -a["cogs"], "less"),
+                 ("gross margin", a["gross_margin"], "total"),
+                 *[(str(k), -float(v), "less") for k, v in costs.items()],
+                 ("net contribution", a["net_contribution"], "total")]
+        return pd.DataFrame(steps, columns=["step", "amount", "kind"]).astype(
+            {"amount": "float64"})
 
 
 def profitability(
     t: Tables, *, freq: str | None = None, period: str | None = None, as_of: date | None = None,
-    basis: Basis = "booked", config: CostToServeConfig | None = None,
+    basis: Basis = "booked", config: CostToServeConfig | Mapping[str, Any] | None = None,
 ) -> Profitability:
-    """Revenue, gross margin, cost-to-serve and net contribution per account (and period).
+    """The price waterfall per account (and period): list value, price discounts, net revenue,
+    gross margin, cost-to-serve and net contribution.
 
     Parameters
     ----------
@@ -318,6 +442,15 @@ def profitability(
         Only lines of periods that started on or before this date.
     basis : {"booked", "activity"}
         How cost-to-serve is counted (see the module notes).
+    config : CostToServeConfig or mapping, optional
+        The cost-to-serve settings; a mapping changes only the settings it names
+        (``{"activity_rates": {"order": {"rate": 30}}}``).
+
+    Raises
+    ------
+    NoData
+        When the selection holds no revenue, cost or activity line at all (naming the period
+        asked for and the periods the data covers).
 
     Examples
     --------
@@ -326,32 +459,34 @@ def profitability(
     ...     revenue=[RevenueLine(period="2025-01", revenue=1000, cogs=600, list_value=1100)],
     ...     costs=[CostLine(period="2025-01", category="logistics", amount=150)])
     >>> p = profitability(tables([d]))
-    >>> p.accounts[["revenue", "gross_margin", "cost_to_serve", "net_contribution"]]
-       revenue  gross_margin  cost_to_serve  net_contribution
-    0   1000.0         400.0          250.0             150.0
+    >>> p.accounts[["price_discount", "revenue", "gross_margin", "cost_to_serve",
+    ...             "net_contribution"]]
+       price_discount  revenue  gross_margin  cost_to_serve  net_contribution
+    0           100.0   1000.0         400.0          150.0             250.0
     """
     cfg = _config(config)
     f = check_freq(freq) if freq else None
     keys = ["account_id", *(["period"] if f else [])]
-    cats = [*cfg.categories, cfg.discount_category]
+    cats = list(cfg.categories)
     costs = cost_to_serve(t, basis=basis, freq=f, period=period, as_of=as_of, config=cfg)
     rev = _revenue(t, period, as_of, f)
+    unused = _unused_activities(t, basis, period, as_of)
     if rev.empty and costs.empty:
-        if period is not None:
-            raise NoData(f"No revenue, cost or activity lines in period {period!r}"
-                         f"{_coverage(t)}; choose a period with data")
-        acc_cols = ["account_id", "name", *keys[1:], "revenue", "cogs", "gross_margin",
-                    "gross_margin_pct", "cost_to_serve", "net_contribution", "net_margin_pct"]
-        return Profitability(pd.DataFrame(columns=acc_cols),
-                             pd.DataFrame(columns=[*keys, *cats]), costs, basis)
-    sales = (rev.groupby(keys, as_index=False)[["revenue", "cogs"]].sum() if not rev.empty
-             else pd.DataFrame(columns=[*keys, "revenue", "cogs"]))
+        where = f"in period {period!r}" if period is not None else "in the selection"
+        if as_of is not None:
+            where += f" up to {as_of.isoformat()}"
+        left = f"; {unused[0]}" if unused else ""
+        raise NoData(f"No revenue or cost lines {where}{_coverage(t)}{left}: there is no "
+                     "profitability to compute; choose a period with data")
+    money = ["list_value", "price_discount", "revenue", "cogs"]
+    sales = (rev.groupby(keys, as_index=False)[money].sum() if not rev.empty
+             else pd.DataFrame(columns=[*keys, *money]))
     wide = (costs.pivot_table(index=keys, columns="category", values="amount", aggfunc="sum")
             .reset_index() if not costs.empty else pd.DataFrame(columns=keys))
     both = sales.merge(wide, on=keys, how="outer").reindex(
-        columns=[*keys, "revenue", "cogs", *cats]).set_index(keys).sort_index()
+        columns=[*keys, *money, *cats]).set_index(keys).sort_index()
     both = both.astype("float64").fillna(0.0)
-    out = both[["revenue", "cogs"]].copy()
+    out = both[money].copy()
     out["gross_margin"] = out["revenue"] - out["cogs"]
     out["cost_to_serve"] = both[cats].sum(axis=1)
     out["net_contribution"] = out["gross_margin"] - out["cost_to_serve"]
@@ -360,10 +495,38 @@ def profitability(
     out["net_margin_pct"] = out["net_contribution"] / rev_or_nan
     out = out.reset_index()
     out.insert(1, "name", account_names(t, out["account_id"]))
-    order = ["account_id", "name", *keys[1:], "revenue", "cogs", "gross_margin",
-             "gross_margin_pct", "cost_to_serve", "net_contribution", "net_margin_pct"]
+    order = ["account_id", "name", *keys[1:], *ACCOUNT_COLUMNS]
     by_cat = both[cats].reset_index()
-    return Profitability(out[order], by_cat, costs, basis)
+    return Profitability(out[order], by_cat, costs, basis, (*unused, *_gaps(rev, costs)))
+
+
+def _gaps(rev: pd.DataFrame, costs: pd.DataFrame) -> list[str]:
+    """Sentences on what the figures lack: revenue lines without cost of goods, no cost-to-serve
+    line at all (a CRM import brings sales but no costs)."""
+    out = []
+    if not rev.empty:
+        free = rev[(rev["cogs"] == 0) & (rev["revenue"] != 0)]
+        if len(free):
+            share = float(free["revenue"].sum()) / float(rev["revenue"].sum() or 1.0)
+            out.append(f"{len(free)} of {len(rev)} revenue lines ({share:.0%} of net revenue) "
+                       "have no cost of goods: their gross margin is their whole revenue")
+    if costs.empty:
+        out.append("no cost-to-serve is booked or costed: net contribution equals gross margin")
+    return out
+
+
+def _unused_activities(t: Tables, basis: Basis, period: str | None,
+                       as_of: date | None) -> list[str]:
+    """On the booked basis, a sentence on the activity lines it does not use (if any)."""
+    if basis != "booked":
+        return []
+    lines = select(frame_of(t, "activities"), period, as_of, what="activity lines")
+    if lines.empty:
+        return []
+    n, k = len(lines), lines["account_id"].nunique()
+    return [f"cost-to-serve is booked costs only: {n} activity line{'s' * (n != 1)} of "
+            f"{k} account{'s' * (k != 1)} {'were' if n != 1 else 'was'} not costed "
+            "(basis='activity' costs them at the rates of cost_to_serve.yaml)"]
 
 
 def account_names(t: Tables, ids: pd.Series) -> pd.Series:
@@ -383,31 +546,55 @@ def _coverage(t: Tables) -> str:
     return f" (the data covers {first} .. {last})"
 
 
+def elapsed_through(as_of: date | None = None) -> int:
+    """The last month (month number, year x 12 + month - 1) complete on ``as_of`` (default:
+    today): budget against actual compares the months up to it.
+
+    >>> divmod(elapsed_through(date(2025, 11, 1)), 12)  # (year, month - 1): October
+    (2025, 9)
+    >>> divmod(elapsed_through(date(2025, 11, 30)), 12)  # November is complete
+    (2025, 10)
+    """
+    day = as_of or date.today()
+    month = day.year * 12 + day.month - 1
+    return month if (day + timedelta(days=1)).month != day.month else month - 1
+
+
 def budget_vs_actual(
     t: Tables, *, freq: str | None = "Y", period: str | None = None, as_of: date | None = None,
     basis: Basis = "booked", tolerance: float | None = None, by_account: bool = True,
-    config: CostToServeConfig | None = None,
+    config: CostToServeConfig | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Cost-to-serve against its budget, per account (or the whole selection if
-    ``by_account=False``), period and category.
+    """Cost-to-serve and price discounts against their budgets, per account (or the whole
+    selection if ``by_account=False``), period and category, over the *elapsed* part of each
+    period.
 
-    A budget longer than ``freq`` (a yearly budget shown by quarter) is spread evenly over its
-    months; with ``as_of`` the budget counts only the months started by then (year to date).
+    A running period is compared month for month: the actual of the months elapsed against the
+    budget of the same months (a budget is spread evenly over its months), and the budget of the
+    whole period is shown beside it. The months elapsed are those complete on ``as_of``
+    (default: today); lines of a month not yet complete are left out of the comparison.
 
-    Returns ``[account_id]``, ``[period]``, ``category``, ``budget``, ``actual``, ``variance``
-    (actual - budget), ``variance_pct`` (variance / budget; NaN where there is no budget),
-    ``status`` and ``out_of_tolerance``. ``status`` is ``over`` / ``under`` when the variance
-    exceeds ``tolerance`` x budget (default: the configured tolerance), ``unbudgeted`` for a cost
+    Returns ``[account_id]``, ``[period]``, ``category``, ``kind`` (``cost-to-serve`` or
+    ``price discount``: discounts are off the invoice, not cost-to-serve, but may have a
+    budget), ``budget`` (of the months compared), ``actual``, ``variance`` (actual - budget),
+    ``variance_pct`` (variance / budget; NaN where there is no budget), ``status``,
+    ``out_of_tolerance``, ``budget_full`` (of the whole period), ``months`` (compared) and
+    ``months_in_period``. ``status`` is ``over`` / ``under`` when the variance exceeds
+    ``tolerance`` x budget (default: the configured tolerance), ``unbudgeted`` for a cost
     without a budget, ``ok`` otherwise.
+
+    Raises :class:`~kam.periods.NoData` when there is neither a budget nor a cost or discount.
 
     Examples
     --------
     >>> from kam.model import Account, Budget, CostLine, Dossier, tables
     >>> d = Dossier(account=Account(id="ACME", name="Acme"),
     ...     costs=[CostLine(period="2025-03", category="logistics", amount=1300)],
-    ...     budgets=[Budget(period="2025", category="logistics", amount=1000)])
-    >>> budget_vs_actual(tables([d]))[["category", "variance", "status"]].to_dict("records")
-    [{'category': 'logistics', 'variance': 300.0, 'status': 'over'}]
+    ...     budgets=[Budget(period="2025", category="logistics", amount=1200)])
+    >>> budget_vs_actual(tables([d]), as_of=date(2025, 3, 31))[
+    ...     ["category", "budget", "actual", "status", "budget_full", "months"]]
+        category  budget  actual status  budget_full  months
+    0  logistics   300.0  1300.0   over       1200.0       3
     """
     cfg = _config(config)
     tol = cfg.tolerance if tolerance is None else tolerance
@@ -415,18 +602,40 @@ def budget_vs_actual(
         raise ValueError(f"tolerance must be >= 0 (a share of the budget, 0.1 = 10%), got {tol}")
     f = check_freq(freq) if freq else None
     keys = [*(["account_id"] if by_account else []), *(["period"] if f else [])]
-    cols = [*keys, "category", "budget", "actual", "variance", "variance_pct", "status",
-            "out_of_tolerance"]
-    actual = cost_to_serve(t, basis=basis, freq=f, period=period, as_of=as_of, config=cfg)
-    budget = _budget_lines(t, f, period, as_of, cfg)
-    if actual.empty and budget.empty:
-        if period is not None:
-            raise NoData(f"No cost lines and no budgets in period {period!r}; choose a period "
-                         "with data")
-        return pd.DataFrame(columns=cols)
-    a = actual.groupby([*keys, "category"])["amount"].sum().rename("actual")
-    b = budget.groupby([*keys, "category"])["amount"].sum().rename("budget")
-    out = pd.concat([b, a], axis=1).fillna(0.0).reset_index()
+    cols = [*keys, "category", "kind", "budget", "actual", "variance", "variance_pct", "status",
+            "out_of_tolerance", "budget_full", "months", "months_in_period"]
+    through = elapsed_through(as_of)
+    cut = date(through // 12, through % 12 + 1, 1)  # lines of periods started by then
+    actual = cost_to_serve(t, basis=basis, freq=f, period=period, as_of=cut, config=cfg)
+    disc = price_discounts(t, freq=f, period=period, as_of=cut)
+    if not disc.empty:
+        disc = disc.loc[disc["price_discount"] != 0, [*["account_id"], *(["period"] if f else []),
+                                                       "price_discount"]]
+        disc = disc.rename(columns={"price_discount": "amount"}).assign(
+            category=cfg.discount_category)
+    budget_full = _budget_lines(t, f, period, None, cfg)
+    budget = _budget_lines(t, f, period, through, cfg)
+    if actual.empty and disc.empty and budget_full.empty:
+        where = f" in period {period!r}" if period is not None else ""
+        raise NoData(f"No cost-to-serve, price discount or budget{where}: there is nothing to "
+                     "compare; book budgets per category (Budget lines) to compare costs")
+    cols_in = [*keys, "category", "amount"]
+    parts = [p[cols_in] for p in (actual, disc, budget, budget_full) if not p.empty]
+    index = pd.concat(parts, ignore_index=True).groupby([*keys, "category"]).size().index
+
+    def summed(frame: pd.DataFrame) -> pd.Series:
+        if frame.empty:
+            return pd.Series(0.0, index=index)
+        return frame.groupby([*keys, "category"])["amount"].sum().reindex(index, fill_value=0.0)
+
+    done = [p[cols_in] for p in (actual, disc) if not p.empty]
+    out = pd.DataFrame({
+        "budget": summed(budget),
+        "actual": summed(pd.concat(done, ignore_index=True) if done else pd.DataFrame()),
+        "budget_full": summed(budget_full),
+    }, index=index).astype("float64").reset_index()
+    out["kind"] = np.where(out["category"] == cfg.discount_category, "price discount",
+                           "cost-to-serve")
     out["variance"] = out["actual"] - out["budget"]
     out["variance_pct"] = out["variance"] / out["budget"].where(out["budget"] != 0)
     limit = tol * out["budget"].abs()
@@ -435,12 +644,35 @@ def budget_vs_actual(
          out["variance"] < -limit],
         ["unbudgeted", "over", "under"], "ok")
     out["out_of_tolerance"] = out["status"] != "ok"
+    months, in_period = _months(out.get("period"), f, period, through, t)
+    out["months"], out["months_in_period"] = months, in_period
     return out[cols].sort_values([*keys, "category"], ignore_index=True)
 
 
-def _budget_lines(t: Tables, freq: str | None, period: str | None, as_of: date | None,
+def _months(periods: pd.Series | None, freq: str | None, period: str | None, through: int,
+            t: Tables) -> tuple[Any, Any]:
+    """Months compared and months in each output period (arrays, or scalars without freq)."""
+    if freq is None:
+        if period is not None:
+            first, last = span(period)
+        else:
+            frames = [f["period"] for f in (t.revenue, t.costs, t.activities, t.budgets)
+                      if not f.empty]
+            start, end = bounds(pd.concat(frames, ignore_index=True))
+            first, last = int(start.min()), int(end.max())
+        return max(0, min(last, through) - first + 1), last - first + 1
+    assert periods is not None
+    first, last = bounds(periods)
+    if period is not None:
+        ps, pe = span(period)
+        first, last = np.maximum(first, ps), np.minimum(last, pe)
+    return np.clip(np.minimum(last, through) - first + 1, 0, None), last - first + 1
+
+
+def _budget_lines(t: Tables, freq: str | None, period: str | None, through: int | None,
                   cfg: CostToServeConfig) -> pd.DataFrame:
-    """Budgets spread evenly over their months, selected, and relabelled at ``freq``.
+    """Budgets spread evenly over their months, selected (within ``period``, up to the month
+    ``through``), and relabelled at ``freq``.
 
     Each budget line is cut into the parts that fall in one output period; a part gets
     ``amount x months in the part / months of the line`` (exact when the part is the whole line).
@@ -460,8 +692,8 @@ def _budget_lines(t: Tables, freq: str | None, period: str | None, as_of: date |
     if period is not None:
         ps, pe = span(period)
         keep &= (month >= ps) & (month <= pe)
-    if as_of is not None:
-        keep &= month <= as_of.year * 12 + as_of.month - 1
+    if through is not None:
+        keep &= month <= through
     line, month = line[keep], month[keep]
     if not len(line):
         return pd.DataFrame(columns=cols)

@@ -23,14 +23,13 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .buying_center import BuyingCenter
-from .config import load_config
+from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
 from .model import Account, Dossier, Team
 from .opportunities import OpportunityConfig, load_opportunity_config, opportunity_matrix
@@ -135,10 +134,15 @@ class ScoringConfig(BaseModel):
         return self
 
 
-def load_scoring_config(path: str | Path | None = None) -> ScoringConfig:
-    """Read ``path`` (default ``templates/scoring.yaml``); errors name the file and setting."""
-    return load_config(ScoringConfig, path, default="scoring.yaml")
+def load_scoring_config(source: ConfigSource = None, **overrides: Any) -> ScoringConfig:
+    """Read the prospect scoring (default: ``templates/scoring.yaml``).
 
+    ``source`` may also be a :class:`ScoringConfig` or a mapping of the settings to change;
+    keyword arguments change single settings. Errors
+    (:class:`~kam.errors.ConfigError`) name the file and the setting.
+    """
+    return load_config(ScoringConfig, source, default="scoring.yaml",
+                       overrides=overrides)
 
 # -- computed factors (each returns a value on 0..1, or None when the dossier has no data) ----
 @dataclass(frozen=True)
@@ -279,11 +283,11 @@ def _assessment_problems(
 
 def prospect_score(
     dossier: Dossier,
-    config: ScoringConfig | None = None,
+    config: ScoringConfig | Mapping[str, Any] | None = None,
     *,
     today: date,
     assessments: Mapping[str, float] | None = None,
-    opportunity_config: OpportunityConfig | None = None,
+    opportunity_config: OpportunityConfig | Mapping[str, Any] | None = None,
     team: Team | None = None,
 ) -> ProspectScore:
     """Score one account and explain the score factor by factor.
@@ -300,12 +304,12 @@ def prospect_score(
     >>> float(row["raw"]), float(row["value"]), row["source"]
     (1.0, 1.0, 'assessment')
     """
-    cfg = config or load_scoring_config()
+    cfg = load_scoring_config(config)
     given = dict(assessments or {})
     problems = _assessment_problems(given, cfg, dossier.id)
     if problems:
         raise InputError(problems)
-    ctx = _Context(dossier, cfg.settings, today, opportunity_config or load_opportunity_config(),
+    ctx = _Context(dossier, cfg.settings, today, load_opportunity_config(opportunity_config),
                    team)
     total_weight = math.fsum(f.weight for f in cfg.factors.values())
     rows: list[dict[str, Any]] = []
@@ -356,11 +360,11 @@ def _fit(rows: list[dict[str, Any]], score_max: float) -> None:
 
 def rank_prospects(
     dossiers: Iterable[Dossier],
-    config: ScoringConfig | None = None,
+    config: ScoringConfig | Mapping[str, Any] | None = None,
     *,
     today: date,
     assessments: Mapping[str, Mapping[str, float]] | None = None,
-    opportunity_config: OpportunityConfig | None = None,
+    opportunity_config: OpportunityConfig | Mapping[str, Any] | None = None,
     team: Team | None = None,
 ) -> pd.DataFrame:
     """Score and rank many accounts (best first; equal scores share a rank).
@@ -368,8 +372,8 @@ def rank_prospects(
     ``assessments`` maps account id -> that account's assessments. Columns: ``rank``,
     ``account_id``, ``account``, ``score`` and one subtotal per group.
     """
-    cfg = config or load_scoring_config()
-    opp = opportunity_config or load_opportunity_config()
+    cfg = load_scoring_config(config)
+    opp = load_opportunity_config(opportunity_config)
     ds = list(dossiers)
     given = dict(assessments or {})
     known = {d.id for d in ds}

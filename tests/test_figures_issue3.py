@@ -3,7 +3,6 @@ hand-made data and on the demo portfolio, checked on their content (traces, poin
 
 from __future__ import annotations
 
-import html
 import itertools
 from datetime import date
 
@@ -16,6 +15,7 @@ from kam.figures.buying_center import ATTITUDE_COLOURS, LEFT_COLOUR, buying_cent
 from kam.figures.needmap import layered_layout, needmap_figure
 from kam.figures.opportunities import opportunity_figure
 from kam.figures.prospects import prospect_ranking_figure, prospect_waterfall
+from kam.figures.style import plain
 from kam.model import Account, Dossier, Need, Person, PersonLink
 from kam.needmap import NeedMap
 from kam.opportunities import opportunity_matrix, portfolio_matrix
@@ -216,8 +216,8 @@ def test_figure_prospect_ranking_demo(dossiers):
     r = rank_prospects(dossiers, today=demo.TODAY, team=demo.team())
     fig = prospect_ranking_figure(r)
     assert [t.name for t in fig.data] == ["The client", "Current needs", "Risks", "score"]
-    assert list(fig.data[0].y) == [html.escape(a) for a in r["account"]]
-    assert "McAllister &amp; O&#x27;Neill Foods Ltd" in fig.data[0].y
+    assert list(fig.data[0].y) == [plain(a) for a in r["account"]]
+    assert "McAllister &amp; O'Neill Foods Ltd" in fig.data[0].y  # quote kept, & escaped
     assert fig.data[3].text[0] == f"  1. {r['score'].iloc[0]:.1f}"
     totals = pd.DataFrame({t.name: t.x for t in fig.data[:3]}).sum(axis=1)
     assert totals.tolist() == pytest.approx(r["score"].tolist())

@@ -88,9 +88,14 @@ def test_contribution_ranking_figure_and_escaping(small):
 def test_profit_waterfall_figure(small):
     p = profitability(small)
     fig = profit_waterfall_figure(p, "A")
-    # revenue 1000, -COGS 600, GM 400, -discount 100, -logistics 150, NC 150
-    assert list(fig.data[0].y) == [1000.0, -600.0, 400.0, -150.0, -100.0, 150.0]
-    assert list(fig.data[0].x)[3:5] == ["logistics", "price discounts"]
+    # the price waterfall (DOMAIN.md §7), the discount counted once, above net revenue:
+    # list 1100, -discount 100, net revenue 1000, -COGS 600, GM 400, -logistics 150, NC 250
+    assert list(fig.data[0].y) == [1100.0, -100.0, 1000.0, -600.0, 400.0, -150.0, 250.0]
+    assert list(fig.data[0].x) == ["list value", "price discounts", "net revenue",
+                                   "cost of goods", "gross margin", "logistics",
+                                   "net contribution"]
+    assert list(fig.data[0].measure) == ["absolute", "relative", "total", "relative", "total",
+                                         "relative", "total"]
     with pytest.raises(ValueError, match="need exactly one row for account 'Z'"):
         profit_waterfall_figure(p, "Z")
 
@@ -213,3 +218,18 @@ def test_every_figure_draws_from_the_demo():
         assert fig.layout.template == KAM_TEMPLATE
         fig.to_json()  # serialisable for the report
     assert today == date(2026, 11, 1)
+
+
+def test_quotes_in_names_are_shown_as_quotes_not_entities():
+    # plotly reads label text as a little HTML: < > & must be escaped, but it shows &quot;
+    # literally, so a quote must stay a quote (escaped once, not twice).
+    name = 'Müller & Söhne "Nord" <GmbH>'
+    d = Dossier(account=Account(id="MS", name=name), revenue=[
+        RevenueLine(period="2025-01", revenue=900, cogs=600, list_value=1000)])
+    p = profitability(tables([d]))
+    shown = 'Müller &amp; Söhne "Nord" &lt;GmbH&gt;'
+    waterfall = profit_waterfall_figure(p, "MS")
+    assert waterfall.layout.title.text == f"Price waterfall of {shown}"
+    ranking = contribution_ranking_figure(rank_by_contribution(p))
+    assert list(ranking.data[0].y) == [shown]
+    assert "&quot;" not in waterfall.to_json() + ranking.to_json()

@@ -163,6 +163,46 @@ def workspace_copy(tmp_path) -> Path:
     return target
 
 
+def write_around_the_store(location: Path, account_id: str, change) -> None:
+    """Apply ``change`` to the head revision's data of ``account_id`` and store the result as a
+    new revision by direct SQL, around kam's checks (as a direct SQL edit or an older version
+    of kam would have left it)."""
+    with Workspace(location) as ws, ws.engine.begin() as conn:
+        head = conn.execute(select(documents.c.head).where(
+            documents.c.key == account_id)).scalar_one()
+        data = json.loads(conn.execute(
+            select(revisions.c.data).where(revisions.c.key == account_id,
+                                           revisions.c.number == head)).scalar_one())
+        change(data)
+        conn.execute(insert(revisions).values(
+            kind="account", key=account_id, number=head + 1, based_on=head, author="sql",
+            created_at=datetime.now(UTC).replace(tzinfo=None), message="edited outside kam",
+            data=json.dumps(data)))
+        conn.execute(update(documents).where(documents.c.key == account_id)
+                     .values(head=head + 1))
+
+
+def test_one_accounts_refused_costs_never_fail_another_accounts_report(workspace_copy, tmp_path):
+    """A cost line booked to an unknown category (refused by kam validate) in PELAGOS: the
+    profitability report of KESTREL still renders, ranks KESTREL among the others and never
+    names PELAGOS; the portfolio report renders too and lists PELAGOS as left out."""
+    def travel(data):
+        data["costs"][0]["category"] = "travel"
+
+    write_around_the_store(workspace_copy, "PELAGOS", travel)
+    out = tmp_path / "out"
+    page = render_report(workspace_copy, "KESTREL", "profitability", out,
+                         as_of="2026-11-01").html.read_text(encoding="utf-8")
+    assert "PELAGOS" not in page and "Pelagos" not in page and "travel" not in page
+    assert "ranks" in page and " of 11" in page  # 12 accounts, one left out
+    assert "1 other account is left out of the ranking: kam refuses their data" in page
+    portfolio = render_report(workspace_copy, None, "portfolio", out,
+                              as_of="2026-11-01").html.read_text(encoding="utf-8")
+    assert "Accounts left out: kam refuses their data" in portfolio
+    left_out = portfolio[portfolio.index("Accounts left out"):]
+    assert "Pelagos" in left_out and "unknown category" in left_out and "travel" in left_out
+
+
 def break_deal_stage(location: Path, account_id: str) -> None:
     """Data a report cannot handle: a deal in a stage the playbook does not map, on an account
     that records no decision stage (deal status raises InputError naming the fix).
@@ -291,7 +331,7 @@ def test_index_links_every_report_with_escaped_key_figures(reports, names):
     # "McAllister & O'Neill Foods Ltd" appears escaped only
     assert "McAllister &amp; O&#x27;Neill Foods Ltd" in index
     assert "McAllister & O'Neill" not in index
-    for label in ("Revenue", "Net contribution", "Relationship health", "Rank by contribution"):
+    for label in ("Net revenue", "Net contribution", "Relationship health", "Rank by contribution"):
         assert f">{label}</th>" in index
     # KARSTGOLD ranks first by net contribution in 2026 (the whale curve of the demo)
     row = re.search(r"KARSTGOLD</small>.*?</tr>", index, re.S).group(0)

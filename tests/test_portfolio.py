@@ -205,12 +205,42 @@ def test_period_without_sales_is_a_clear_error(t):
         concentration(t, period="2023")
 
 
-def test_empty_portfolio_gives_explicit_empty_results():
-    empty = tables([])
-    assert abc(empty).empty and buyer_dynamics(empty).empty
-    assert concentration(empty).warnings.empty and concentration(empty).hhi == 0
+def test_a_portfolio_without_revenue_says_so_instead_of_zeros():
+    # no silent zeros: top-1 = 0% and Herfindahl 0.000 of a portfolio without sales would read
+    # as "no concentration"; every analysis says what is missing instead
+    two = tables([Dossier(account=Account(id=i, name=i)) for i in ("A", "B")])
+    missing = (r"No revenue lines in the selection, so there is no {}: none of the 2 accounts "
+               r"has a revenue line; import sales")
+    with pytest.raises(NoData, match=missing.format("concentration to measure")):
+        concentration(two)
+    with pytest.raises(NoData, match=missing.format("concentration to measure")):
+        portfolio_summary(two)
+    with pytest.raises(NoData, match=missing.format("ABC categorisation")):
+        abc(two)
+    with pytest.raises(NoData, match=missing.format("buyer to follow")):
+        buyer_dynamics(two)
+    with pytest.raises(NoData, match=missing.format("pivot report")):
+        pivot(two, "category")
+    with pytest.raises(NoData, match=r"there is no account in it"):
+        concentration(tables([]))
     with pytest.raises(NoData, match="No revenue lines in period '2024'"):
-        category_movement(empty, "2024", "2025")
+        category_movement(tables([]), "2024", "2025")
+
+
+def test_a_period_without_sales_names_what_the_data_covers(t):
+    with pytest.raises(NoData, match=r"No revenue lines in period '2019', so there is no "
+                                     r"concentration to measure: the revenue lines cover "
+                                     r"\d{4}-\d{2} .. \d{4}-\d{2}; choose a period with sales"):
+        concentration(t, period="2019")
+
+
+def test_revenue_totalling_zero_has_no_shares():
+    # a sample shipped free of charge: a revenue line of 0
+    credit = tables([Dossier(account=Account(id="A", name="A"), revenue=[
+        RevenueLine(period="2025-01", revenue=0)])])
+    with pytest.raises(NoData, match=r"The revenue of the selection totals 0.00, so shares of it "
+                                     r"are undefined"):
+        concentration(credit)
 
 
 # -- properties ----------------------------------------------------------------------------

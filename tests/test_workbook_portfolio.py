@@ -15,6 +15,7 @@ from plotly.callbacks import InputDeviceState, Points
 
 from kam import demo, portfolio
 from kam.errors import KamError
+from kam.figures.style import plain
 from kam.funnel import funnel
 from kam.model import Tables, tables
 from kam.profitability import profitability, rank_by_contribution
@@ -65,14 +66,14 @@ def explorer(shared: PortfolioExplorer, opened: list[str]) -> PortfolioExplorer:
 def net_contribution_by_pandas(t: Tables, year: str, today: date) -> pd.Series:
     """Net contribution per account for ``year`` up to ``today``, straight from the price
     waterfall of DOMAIN.md §7: net revenue - cost of goods - cost-to-serve, where cost-to-serve =
-    the booked cost lines + the price discounts (list value - net revenue). The demo books every
-    line by month, so a period string compares as text."""
+    the booked cost lines (the price discounts, list value - net revenue, are already out of net
+    revenue and not subtracted again). The demo books every line by month, so a period string
+    compares as text."""
     last = f"{today.year:04d}-{today.month:02d}"
     assert (t.revenue["period"].str.len() == 7).all() and (t.costs["period"].str.len() == 7).all()
     rev = t.revenue[t.revenue["period"].str.startswith(year) & (t.revenue["period"] <= last)]
     cost = t.costs[t.costs["period"].str.startswith(year) & (t.costs["period"] <= last)]
-    discount = (rev["list_value"] - rev["revenue"]).where(rev["list_value"].notna(), 0.0)
-    margin = (rev["revenue"] - rev["cogs"] - discount).groupby(rev["account_id"]).sum()
+    margin = (rev["revenue"] - rev["cogs"]).groupby(rev["account_id"]).sum()
     booked = cost["amount"].groupby(cost["account_id"]).sum()
     return margin.astype(float).sub(booked.astype(float), fill_value=0.0)
 
@@ -210,7 +211,7 @@ def test_no_revenue_in_the_period_shows_the_reason(explorer):
     for key in ("ranking", "whale", "pareto"):
         assert explorer._boxes[key].layout.display == "none"
         assert explorer.charts[key].data == ()
-    assert "No revenue, cost or activity lines in period &#x27;2024&#x27;" in (
+    assert "No revenue or cost lines in period &#x27;2024&#x27;" in (
         explorer.notes["ranking"].value)
     assert set(explorer.rows["account_id"]) == {"TALVIK", "VERDANTIA", "PELAGOS", "KESTREL"}
     assert explorer.rows["net_contribution"].isna().all()  # shown as "—", not 0
@@ -232,7 +233,7 @@ def test_account_names_and_messages_are_escaped(workspace):
     ex = open_portfolio(workspace, today=TODAY, on_open_account=refuse)
     assert "<script>" not in ex.table.value
     assert escape(EVIL) in ex.table.value
-    assert escape(EVIL) in list(ex.charts["ranking"].data[0].y)  # the figure escapes labels
+    assert plain(EVIL) in list(ex.charts["ranking"].data[0].y)  # the figure escapes labels
     assert (EVIL, "RIVERTON") in ex.accounts.options  # a Select shows its labels as text
     ex.select_account("RIVERTON")
     assert "cannot open &lt;b&gt;RIVERTON&lt;/b&gt;" in ex.status.value

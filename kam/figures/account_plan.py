@@ -4,12 +4,10 @@ they compute nothing."""
 
 from __future__ import annotations
 
-from html import escape
-
 import plotly.graph_objects as go
 
 from ..account_plan import PlanStatus
-from .style import BAD, GOOD, NEUTRAL, WARN, apply_style
+from .style import BAD, GOOD, NEUTRAL, WARN, apply_style, plain
 
 __all__ = ["kpi_figure", "objectives_figure"]
 
@@ -35,14 +33,14 @@ def objectives_figure(status: PlanStatus) -> go.Figure:
     ([0.3], ('#e0a030',))
     """
     o = status.objectives
-    labels = [escape(str(t)) for t in o["title"]]
+    labels = [plain(str(t)) for t in o["title"]]
     achieved = [0.0 if v is None or v != v else float(v) for v in o["achieved_share"]]
     fig = go.Figure()
     fig.add_trace(go.Bar(
         y=labels, x=achieved, orientation="h", name="achieved",
         marker_color=tuple(OBJECTIVE_COLOURS[s] for s in o["status"]),
         text=[str(s) for s in o["status"]], textposition="outside", cliponaxis=False,
-        customdata=[[escape(str(m)), c, t] for m, c, t in zip(
+        customdata=[[plain(str(m)), c, t] for m, c, t in zip(
             o["metric"], o["current"], o["target"], strict=True)],
         hovertemplate="%{y}<br>%{customdata[0]}: %{customdata[1]} of target %{customdata[2]}"
                       "<extra></extra>"))
@@ -54,7 +52,7 @@ def objectives_figure(status: PlanStatus) -> go.Figure:
     fig.update_layout(xaxis={"range": [0, 1.05], "tickformat": ".0%",
                              "title": "share of the way from baseline to target"},
                       yaxis={"autorange": "reversed", "automargin": True})
-    return apply_style(fig, f"Plan {escape(status.period)}: objectives as of "
+    return apply_style(fig, f"Plan {plain(status.period)}: objectives as of "
                             f"{status.today.isoformat()}", height=max(260, 80 + 50 * len(o)))
 
 
@@ -68,8 +66,8 @@ def kpi_figure(status: PlanStatus) -> go.Figure:
         actual = None if r["actual"] is None or r["actual"] != r["actual"] else float(r["actual"])
         top = max(abs(float(r["target"])), abs(actual or 0.0)) * 1.25 or 1.0  # axis end
         lo, hi = 1 - (i + 1) / n, 1 - i / n
-        name, unit, kpi_status = escape(str(r["name"])), r["unit"], str(r["status"])
-        unit = f" ({escape(unit)})" if isinstance(unit, str) else ""
+        name, unit, kpi_status = plain(str(r["name"])), r["unit"], str(r["status"])
+        unit = f" ({plain(unit)})" if isinstance(unit, str) else ""
         target = float(r["target"])
         fig.add_trace(go.Indicator(
             mode="number+gauge" if actual is not None else "gauge",
@@ -84,7 +82,7 @@ def kpi_figure(status: PlanStatus) -> go.Figure:
                            else "rgba(0,0,0,0)"},
                    "threshold": {"value": target,
                                  "line": {"color": "#222", "width": 3}, "thickness": 0.9}}))
-    return apply_style(fig, f"Plan {escape(status.period)}: KPIs as of "
+    return apply_style(fig, f"Plan {plain(status.period)}: KPIs as of "
                             f"{status.today.isoformat()}", height=max(200, 80 + 90 * len(k)))
 
 

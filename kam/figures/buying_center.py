@@ -8,7 +8,6 @@ line width = strength of the link, and the entry chains to the power points are 
 
 from __future__ import annotations
 
-import html
 import itertools
 from collections.abc import Hashable, Sequence
 
@@ -17,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..buying_center import POINTS, US, BuyingCenter
-from .style import BAD, GOOD, NEUTRAL, PALETTE, apply_style
+from .style import BAD, GOOD, NEUTRAL, PALETTE, apply_style, plain
 
 __all__ = ["buying_center_figure", "network_layout"]
 
@@ -56,11 +55,11 @@ def _symbol(roles: list[str]) -> str:
 
 def _hover(n: Hashable, a: dict) -> str:
     if a["kind"] == "us":
-        return f"<b>{html.escape(str(a['name']))}</b><br>our team ({html.escape(str(n)[3:])})"
-    lines = [f"<b>{html.escape(str(a['name']))}</b>",
-             html.escape(" · ".join(str(x) for x in (a.get("position"), a.get("department"))
+        return f"<b>{plain(str(a['name']))}</b><br>our team ({plain(str(n)[3:])})"
+    lines = [f"<b>{plain(str(a['name']))}</b>",
+             plain(" · ".join(str(x) for x in (a.get("position"), a.get("department"))
                                     if x))]
-    lines.append("roles: " + (html.escape(", ".join(a["roles"])) or "none"))
+    lines.append("roles: " + (plain(", ".join(a["roles"])) or "none"))
     lines.append(f"attitude: {a['attitude']} · influence {a['influence']:g}")
     if not a["active"]:
         lines.append(f"left the company on {a['left_on']}")
@@ -132,9 +131,9 @@ def buying_center_figure(
             y=[(pos[u][1] + pos[v][1]) / 2 for u, v, _ in client_edges],
             mode="markers", name="link details", showlegend=False, hoverinfo="text",
             marker=dict(size=7, color="rgba(0,0,0,0)"),
-            hovertext=[f"{html.escape(str(g.nodes[u]['name']))} → "
-                       f"{html.escape(str(g.nodes[v]['name']))}<br>"
-                       f"{html.escape(str(d['link_kind']))}, strength {d['strength']:g}"
+            hovertext=[f"{plain(str(g.nodes[u]['name']))} → "
+                       f"{plain(str(g.nodes[v]['name']))}<br>"
+                       f"{plain(str(d['link_kind']))}, strength {d['strength']:g}"
                        for u, v, d in client_edges]))
 
     groups: list[tuple[str, str, list[str]]] = [
@@ -153,7 +152,7 @@ def buying_center_figure(
             x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text",
             name=name, ids=[str(n) for n in nodes], hoverinfo="text",
             hovertext=[_hover(n, a) for n, a in zip(nodes, attrs, strict=True)],
-            text=[html.escape(str(a["name"])) if show or is_us or pt else ""
+            text=[plain(str(a["name"])) if show or is_us or pt else ""
                   for a, pt in zip(attrs, points, strict=True)],
             textposition="top center", textfont=dict(size=10),
             marker=dict(

@@ -4,14 +4,12 @@ compute nothing."""
 
 from __future__ import annotations
 
-from html import escape
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..funnel import Funnel
-from .style import BAD, GOOD, NEUTRAL, PALETTE, apply_style
+from .style import BAD, GOOD, NEUTRAL, PALETTE, apply_style, plain
 
 __all__ = [
     "conversion_figure",
@@ -40,13 +38,13 @@ def funnel_figure(f: Funnel) -> go.Figure:
     weak_to = weak["to_stage"] if weak is not None else None
     colours = [BAD if s == weak_to else PALETTE[0] for s in st["stage"]]
     fig = go.Figure(go.Funnel(
-        y=[escape(str(v)) for v in st["label"]], x=st["reached"].tolist(),
+        y=[plain(str(v)) for v in st["label"]], x=st["reached"].tolist(),
         textinfo="value+percent initial", marker={"color": colours},
         connector={"line": {"color": NEUTRAL}}))
     title = "Sales funnel"
     if weak is not None:
-        title += (f"<br><sup>weakest link: {escape(str(weak['from_stage']))} -> "
-                  f"{escape(str(weak['to_stage']))}, {weak['lost_share']:.0%} lost "
+        title += (f"<br><sup>weakest link: {plain(str(weak['from_stage']))} -> "
+                  f"{plain(str(weak['to_stage']))}, {weak['lost_share']:.0%} lost "
                   f"({int(weak['lost'])} deals)</sup>")
     return apply_style(fig, title, height=420)
 
@@ -55,8 +53,8 @@ def loss_reasons_figure(reasons: pd.DataFrame) -> go.Figure:
     """Lost deals per stage, stacked by refusal reason (:func:`~kam.funnel.loss_reasons`)."""
     fig = go.Figure()
     for i, (reason, rows) in enumerate(reasons.groupby("reason", sort=True)):
-        fig.add_trace(go.Bar(x=[escape(str(s)) for s in rows["stage"]], y=rows["lost"].tolist(),
-                             name=escape(str(reason)), marker_color=PALETTE[i % len(PALETTE)]))
+        fig.add_trace(go.Bar(x=[plain(str(s)) for s in rows["stage"]], y=rows["lost"].tolist(),
+                             name=plain(str(reason)), marker_color=PALETTE[i % len(PALETTE)]))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="stage where the deal was lost")
     fig.update_yaxes(title_text="deals lost")
@@ -67,7 +65,7 @@ def conversion_figure(conv: pd.DataFrame, by: str = "manager") -> go.Figure:
     """Quantitative and financial conversion per manager (left) beside the value they won
     (right): a manager converting fewer deals can bring more money.
     ``conv`` is :func:`~kam.funnel.conversion` with ``by``."""
-    labels = [escape(str(v)) for v in conv[by]]
+    labels = [plain(str(v)) for v in conv[by]]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("conversion", "value won"))
     fig.add_trace(go.Bar(x=labels, y=conv["conversion"].tolist(), name="deals won / worked",
                          marker_color=PALETTE[0]), row=1, col=1)
@@ -92,7 +90,7 @@ def manager_stage_figure(cross: pd.DataFrame) -> go.Figure:
         columns=order)
     text = [["" if pd.isna(v) else f"{v:.0%}" for v in row] for row in conv.to_numpy()]
     fig = go.Figure(go.Heatmap(
-        z=gap.to_numpy(), x=[escape(c) for c in order], y=[escape(str(m)) for m in gap.index],
+        z=gap.to_numpy(), x=[plain(c) for c in order], y=[plain(str(m)) for m in gap.index],
         text=text, texttemplate="%{text}", zmid=0,
         colorscale=[[0, BAD], [0.5, "#f7f7f7"], [1, GOOD]],
         colorbar={"title": "vs team", "tickformat": "+.0%"},

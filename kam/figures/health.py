@@ -4,14 +4,12 @@ portfolio's scores side by side. They draw :class:`~kam.health.HealthReport` and
 
 from __future__ import annotations
 
-from html import escape
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..health import FACTORS, HealthReport
-from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style
+from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style, plain
 
 __all__ = ["health_figure", "portfolio_health_figure"]
 
@@ -48,8 +46,8 @@ def health_figure(report: HealthReport) -> go.Figure:
         gauge={"axis": {"range": [0, 100]}, "bar": {"color": _score_colour(report.score)},
                "steps": [{"range": [lo, hi], "color": c} for lo, hi, c in _BANDS]},
         title={"text": "health score"}), row=1, col=1)
-    hover = [f"{escape(str(r.factor))}: weight {r.weight:g}, value {r.value:.2f}<br>"
-             f"{escape(str(r.explanation))}" for r in f.itertuples()]
+    hover = [f"{plain(str(r.factor))}: weight {r.weight:g}, value {r.value:.2f}<br>"
+             f"{plain(str(r.explanation))}" for r in f.itertuples()]
     fig.add_trace(go.Waterfall(
         x=[*f["factor"], "score"], y=[*f["contribution"], report.score],
         measure=["relative"] * len(f) + ["total"],
@@ -59,7 +57,7 @@ def health_figure(report: HealthReport) -> go.Figure:
         totals={"marker": {"color": _score_colour(report.score)}},
         connector={"line": {"color": NEUTRAL}}, showlegend=False), row=1, col=2)
     fig.update_yaxes(range=[0, 105], title_text="points", row=1, col=2)
-    return apply_style(fig, f"Relationship health of {escape(report.account_name)} "
+    return apply_style(fig, f"Relationship health of {plain(report.account_name)} "
                             f"({report.today.isoformat()})", height=380)
 
 
@@ -71,7 +69,7 @@ def portfolio_health_figure(table: pd.DataFrame) -> go.Figure:
         raise ValueError(f"not a health table: missing column(s) {', '.join(missing)}; "
                          "pass the result of kam.health.health_table")
     rows = table.iloc[::-1]
-    labels = [escape(str(n)) for n in rows["name"]]
+    labels = [plain(str(n)) for n in rows["name"]]
     fig = go.Figure()
     for i, factor in enumerate(FACTORS):
         fig.add_trace(go.Bar(

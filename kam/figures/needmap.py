@@ -8,14 +8,13 @@ most edge crossings. Labels are wrapped and cut to a few words; the hover text h
 
 from __future__ import annotations
 
-import html
 import textwrap
 from collections.abc import Hashable
 
 import plotly.graph_objects as go
 
 from ..needmap import LEVELS, NO_FUNCTION, NeedMap
-from .style import BAD, apply_style, color_for
+from .style import BAD, apply_style, color_for, plain
 
 __all__ = ["layered_layout", "needmap_figure"]
 
@@ -54,18 +53,18 @@ def _label(text: str, width: int) -> str:
     """At most two lines of about ``width`` characters, cut with an ellipsis, HTML-escaped."""
     wrapper = textwrap.TextWrapper(width=width, max_lines=2, placeholder="…",
                                    break_long_words=False)
-    return "<br>".join(html.escape(line) for line in wrapper.wrap(text))
+    return "<br>".join(plain(line) for line in wrapper.wrap(text))
 
 
 def _hover(n: Hashable, a: dict) -> str:
-    lines = [f"<b>{html.escape(str(a.get('title', n)))}</b>",
-             f"{a.get('level', '?')} {html.escape(str(n))} · "
-             f"{html.escape(a.get('function') or NO_FUNCTION)}"]
+    lines = [f"<b>{plain(str(a.get('title', n)))}</b>",
+             f"{a.get('level', '?')} {plain(str(n))} · "
+             f"{plain(a.get('function') or NO_FUNCTION)}"]
     for key in ("cause", "evaluation", "goal", "awareness"):
         if a.get(key):
-            lines.append(f"{key}: {html.escape(str(a[key]))}")
+            lines.append(f"{key}: {plain(str(a[key]))}")
     if a.get("persons"):
-        lines.append("persons: " + html.escape(", ".join(a["persons"])))
+        lines.append("persons: " + plain(", ".join(a["persons"])))
     return "<br>".join(lines)
 
 
@@ -111,7 +110,7 @@ def needmap_figure(nm: NeedMap, *, title: str | None = "Need map", label_width: 
         attrs = [g.nodes[n] for n in nodes]
         fig.add_trace(go.Scatter(
             x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text",
-            name=html.escape(dept), ids=[str(n) for n in nodes],
+            name=plain(dept), ids=[str(n) for n in nodes],
             text=[_label(str(a.get("title", n)), label_width) for n, a in zip(nodes, attrs,
                                                                               strict=True)],
             textposition=["bottom center" if pos[n][1] == 0 else "top center" for n in nodes],

@@ -3,7 +3,6 @@ the four zones shaded and named, every need labelled (DOMAIN.md §4)."""
 
 from __future__ import annotations
 
-import html
 import math
 import textwrap
 
@@ -11,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..opportunities import ZONES, OpportunityConfig, load_opportunity_config
-from .style import BAD, GOOD, NEUTRAL, WARN, apply_style
+from .style import BAD, GOOD, NEUTRAL, WARN, apply_style, plain
 
 __all__ = ["ZONE_COLOURS", "opportunity_figure"]
 
@@ -80,7 +79,7 @@ def opportunity_figure(
         top = zone in ("risk", "deal")  # zone names sit in the margins above and below
         fig.add_annotation(x=(x0 + x1) / 2, y=y1 + pad_y if top else y0 - pad_y,
                            yanchor="top" if top else "bottom",
-                           text=f"<b>{html.escape(cfg.zones[zone].label)}</b>", showarrow=False,
+                           text=f"<b>{plain(cfg.zones[zone].label)}</b>", showarrow=False,
                            font=dict(size=14, color=ZONE_COLOURS[zone]))
     fig.add_shape(type="line", x0=c.threshold, x1=c.threshold, y0=s.min, y1=s.max,
                   line=dict(color="#7a828c", dash="dash", width=1))
@@ -96,24 +95,24 @@ def opportunity_figure(
         sub = matrix.iloc[rows]
         hover = []
         for r in sub.itertuples(index=False):
-            acct = f"{html.escape(str(r.account))} · " if has_account else ""
+            acct = f"{plain(str(r.account))} · " if has_account else ""
             hover.append(
-                f"<b>{html.escape(str(r.title))}</b><br>{acct}{html.escape(str(r.need))} "
-                f"({r.level}) · {html.escape(str(r.function or '-'))}<br>"
+                f"<b>{plain(str(r.title))}</b><br>{acct}{plain(str(r.need))} "
+                f"({r.level}) · {plain(str(r.function or '-'))}<br>"
                 f"significance {r.significance:g}, capability {r.capability:g}<br>"
-                f"{html.escape(str(r.action))}")
+                f"{plain(str(r.action))}")
         fig.add_trace(go.Scatter(
             x=[xs[i] for i in rows], y=[ys[i] for i in rows], mode="markers+text",
-            name=html.escape(cfg.zones[zone].label), ids=[str(n) for n in sub["need"]],
-            text=[html.escape(textwrap.shorten(str(t), width=label_chars, placeholder="…"))
+            name=plain(cfg.zones[zone].label), ids=[str(n) for n in sub["need"]],
+            text=[plain(textwrap.shorten(str(t), width=label_chars, placeholder="…"))
                   for t in sub["title"]],
             textposition=[where[i] for i in rows], textfont=dict(size=10), hovertext=hover,
             hoverinfo="text", cliponaxis=False,
             marker=dict(size=13, color=ZONE_COLOURS[zone], line=dict(color="white", width=1)),
         ))
-    fig.update_xaxes(title_text=html.escape(c.label), range=[c.min - pad_x, c.max + pad_x],
+    fig.update_xaxes(title_text=plain(c.label), range=[c.min - pad_x, c.max + pad_x],
                      showgrid=False, zeroline=False)
-    fig.update_yaxes(title_text=html.escape(s.label), range=[s.min - pad_y, s.max + pad_y],
+    fig.update_yaxes(title_text=plain(s.label), range=[s.min - pad_y, s.max + pad_y],
                      showgrid=False, zeroline=False)
     fig.update_layout(hovermode="closest", width=860, margin=dict(r=120),
                       legend=dict(orientation="v", x=1.02, y=1, xanchor="left", yanchor="top"))

@@ -4,13 +4,11 @@ replenishment gap. They draw analysis results and compute nothing."""
 
 from __future__ import annotations
 
-from html import escape
-
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..planning import PlanForTarget, Replenishment
-from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style
+from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style, plain
 
 __all__ = [
     "plan_accuracy_figure",
@@ -25,7 +23,7 @@ def plan_states_figure(states: pd.DataFrame, by: str = "manager") -> go.Figure:
     :func:`~kam.planning.plan_states` grouped by it)."""
     if states[by].duplicated().any():
         raise ValueError(f"one row per {by} is needed: compute plan_states(t, by={by!r})")
-    labels = [escape(str(v)) for v in states[by]]
+    labels = [plain(str(v)) for v in states[by]]
     fig = go.Figure([
         go.Bar(x=labels, y=states[c].tolist(), name=c, marker_color=colour)
         for c, colour in (("planned", "#c9ced6"), ("refined", PALETTE[9]),
@@ -46,10 +44,10 @@ def plan_accuracy_figure(accuracy: pd.DataFrame, by: str = "manager") -> go.Figu
     >>> list(plan_accuracy_figure(acc).data[0].y)
     [0.25, 0.0]
     """
-    labels = [escape(str(v)) for v in accuracy[by]]
+    labels = [plain(str(v)) for v in accuracy[by]]
     bias = accuracy["bias"].tolist()
     fig = go.Figure([
-        go.Bar(x=labels, y=bias, name="bias", customdata=[escape(str(a))
+        go.Bar(x=labels, y=bias, name="bias", customdata=[plain(str(a))
                                                           for a in accuracy["advice"]],
                marker_color=[BAD if b > 0.05 else WARN if b < -0.05 else GOOD for b in bias],
                hovertemplate="%{x}: bias %{y:+.0%}<br>%{customdata}<extra></extra>"),

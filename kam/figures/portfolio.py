@@ -4,14 +4,12 @@ rating. They draw analysis results and compute nothing."""
 
 from __future__ import annotations
 
-from html import escape
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..portfolio import AbcThresholds, Concentration, Movement
-from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style
+from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style, plain
 
 __all__ = [
     "abc_movement_figure",
@@ -25,7 +23,7 @@ ABC_COLOURS = {"A": PALETTE[0], "B": PALETTE[9], "C": "#c9ced6"}
 
 def _labels(frame: pd.DataFrame) -> list[str]:
     col = "name" if "name" in frame.columns else "account_id"
-    return [escape(str(v)) for v in frame[col]]
+    return [plain(str(v)) for v in frame[col]]
 
 
 def pareto_figure(abc: pd.DataFrame | Concentration, *,
@@ -53,7 +51,7 @@ def pareto_figure(abc: pd.DataFrame | Concentration, *,
                      secondary_y=True)
     title = "Revenue concentration (Pareto)"
     if isinstance(abc, Concentration) and not abc.warnings.empty:
-        title += "<br><sup>" + escape("; ".join(abc.warnings["message"])) + "</sup>"
+        title += "<br><sup>" + plain("; ".join(abc.warnings["message"])) + "</sup>"
     return apply_style(fig, title, height=440)
 
 
@@ -76,8 +74,8 @@ def abc_movement_figure(movement: Movement) -> go.Figure:
         z=mx.to_numpy(), x=[str(c) for c in mx.columns], y=[str(i) for i in mx.index],
         text=mx.to_numpy(), texttemplate="%{text}", colorscale="Blues", showscale=False,
         hovertemplate="%{y} -> %{x}: %{z} accounts<extra></extra>"))
-    fig.update_yaxes(title_text=f"category in {escape(movement.before)}", autorange="reversed")
-    fig.update_xaxes(title_text=f"category in {escape(movement.after)}", side="top")
+    fig.update_yaxes(title_text=f"category in {plain(movement.before)}", autorange="reversed")
+    fig.update_xaxes(title_text=f"category in {plain(movement.after)}", side="top")
     return apply_style(fig, "Movement of accounts between ABC categories", height=380)
 
 

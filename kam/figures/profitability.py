@@ -4,13 +4,11 @@ results and compute nothing."""
 
 from __future__ import annotations
 
-from html import escape
-
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..profitability import Profitability, WhaleCurve
-from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style
+from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style, plain
 
 __all__ = [
     "budget_vs_actual_figure",
@@ -22,7 +20,7 @@ __all__ = [
 
 def _labels(frame: pd.DataFrame) -> list[str]:
     col = "name" if "name" in frame.columns else "account_id"
-    return [escape(str(v)) for v in frame[col]]
+    return [plain(str(v)) for v in frame[col]]
 
 
 def _accounts(n: int) -> str:
@@ -76,38 +74,53 @@ def contribution_ranking_figure(ranking: pd.DataFrame, *, top: int | None = None
 
 
 def profit_waterfall_figure(profit: Profitability, account_id: str) -> go.Figure:
-    """From revenue to net contribution for one account: - COGS = gross margin, - each
-    cost-to-serve category = net contribution (one row of a period-less
-    :func:`~kam.profitability.profitability`)."""
-    acc = profit.accounts[profit.accounts["account_id"] == account_id]
-    cat = profit.by_category[profit.by_category["account_id"] == account_id]
-    if len(acc) != 1:
-        known = ", ".join(profit.accounts["account_id"].astype(str).unique()[:10])
-        raise ValueError(f"need exactly one row for account {account_id!r} (found {len(acc)}); "
-                         f"compute profitability without freq; accounts: {known}")
-    a = acc.iloc[0]
-    costs = cat.drop(columns=[c for c in ("account_id", "period") if c in cat]).iloc[0]
-    costs = costs[costs != 0]
-    x = ["revenue", "COGS", "gross margin", *[escape(str(k)) for k in costs.index],
-         "net contribution"]
-    y = [a["revenue"], -a["cogs"], a["gross_margin"], *(-costs).tolist(), a["net_contribution"]]
+    """The price waterfall of one account, top to bottom: list value - price discounts = net
+    revenue - cost of goods = gross margin - each cost-to-serve category = net contribution
+    (:meth:`~kam.profitability.Profitability.waterfall` of a period-less result). The discount
+    is drawn once, above net revenue.
+
+    Examples
+    --------
+    >>> from kam.model import Account, CostLine, Dossier, RevenueLine, tables
+    >>> from kam.profitability import profitability
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"),
+    ...     revenue=[RevenueLine(period="2025-01", revenue=900, cogs=600, list_value=1000)],
+    ...     costs=[CostLine(period="2025-01", category="logistics", amount=50)])
+    >>> fig = profit_waterfall_figure(profitability(tables([d])), "ACME")
+    >>> list(zip(fig.data[0].x, fig.data[0].y))  # doctest: +NORMALIZE_WHITESPACE
+    [('list value', 1000.0), ('price discounts', -100.0), ('net revenue', 900.0),
+     ('cost of goods', -600.0), ('gross margin', 300.0), ('logistics', -50.0),
+     ('net contribution', 250.0)]
+    """
+    steps = profit.waterfall(account_id)
+    name = profit.accounts.loc[profit.accounts["account_id"] == account_id, "name"].iloc[0]
+    x = [plain(s) for s in steps["step"]]
+    y = steps["amount"].tolist()
+    measure = ["absolute" if i == 0 else "total" if k == "total" else "relative"
+               for i, k in enumerate(steps["kind"])]
     fig = go.Figure(go.Waterfall(
-        x=x, y=y, measure=["absolute", "relative", "total", *["relative"] * len(costs), "total"],
+        x=x, y=y, measure=measure,
         increasing={"marker": {"color": GOOD}}, decreasing={"marker": {"color": BAD}},
         totals={"marker": {"color": PALETTE[0]}}, connector={"line": {"color": NEUTRAL}},
-        text=[f"{v:,.0f}" for v in y], textposition="outside", showlegend=False))
-    return apply_style(fig, f"Profitability of {escape(str(a['name']))}", height=420)
+        text=[f"{v:,.0f}" for v in y], textposition="outside", showlegend=False,
+        hovertemplate="%{x}: %{y:,.0f}<extra></extra>"))
+    fig.update_yaxes(title_text="amount")
+    return apply_style(fig, f"Price waterfall of {plain(name)}", height=440)
 
 
 def budget_vs_actual_figure(bva: pd.DataFrame) -> go.Figure:
-    """Budget and actual per category, actual bars coloured by status (over: red, under:
-    amber, unbudgeted: grey). ``bva`` is :func:`~kam.profitability.budget_vs_actual` for one
-    account and period (or ``by_account=False, freq=None``): one row per category."""
+    """Budget and actual per category over the months compared, actual bars coloured by status
+    (over: red, under: amber, unbudgeted: grey); price discounts, which are off the invoice and
+    not cost-to-serve, are marked as such. ``bva`` is
+    :func:`~kam.profitability.budget_vs_actual` for one account and period (or
+    ``by_account=False, freq=None``): one row per category."""
     if bva["category"].duplicated().any():
         raise ValueError("one row per category is needed: select one account and one period "
                          "(or use budget_vs_actual(..., by_account=False, freq=None))")
     colour = {"ok": GOOD, "over": BAD, "under": WARN, "unbudgeted": NEUTRAL}
-    cats = [escape(str(c)) for c in bva["category"]]
+    kinds = bva["kind"] if "kind" in bva else pd.Series("cost-to-serve", index=bva.index)
+    cats = [plain(c) + (" (off invoice)" if k == "price discount" else "")
+            for c, k in zip(bva["category"], kinds, strict=True)]
     fig = go.Figure([
         go.Bar(x=cats, y=bva["budget"].tolist(), name="budget", marker_color="#c9ced6"),
         go.Bar(x=cats, y=bva["actual"].tolist(), name="actual",
@@ -117,4 +130,9 @@ def budget_vs_actual_figure(bva: pd.DataFrame) -> go.Figure:
     ])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="cost")
-    return apply_style(fig, "Cost-to-serve: budget vs actual", height=400)
+    title = "Cost-to-serve: budget vs actual"
+    if "months" in bva and len(bva):
+        done, of = int(bva["months"].max()), int(bva["months_in_period"].max())
+        if done < of:
+            title += f"<br><sup>the {done} complete month{'s' * (done != 1)} of {of}</sup>"
+    return apply_style(fig, title, height=400)

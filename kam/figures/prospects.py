@@ -3,14 +3,13 @@ and the ranking of many accounts, stacked by group."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..prospects import GROUPS, ProspectScore
-from .style import GOOD, PALETTE, apply_style
+from .style import GOOD, PALETTE, apply_style, plain
 
 __all__ = ["GROUP_COLOURS", "GROUP_LABELS", "prospect_ranking_figure", "prospect_waterfall"]
 
@@ -33,9 +32,9 @@ def prospect_waterfall(result: ProspectScore, *, title: str | None = None) -> go
     (1, 16, 'total')
     """
     c = result.contributions
-    labels = [f"{html.escape(str(r.label))} " for r in c.itertuples()]
+    labels = [f"{plain(str(r.label))} " for r in c.itertuples()]
     hover = [
-        f"<b>{html.escape(str(r.label))}</b><br>{GROUP_LABELS.get(str(r.group), str(r.group))} · "
+        f"<b>{plain(str(r.label))}</b><br>{GROUP_LABELS.get(str(r.group), str(r.group))} · "
         f"{r.source}<br>value {r.value:.2f} × weight {r.weight:g}<br>"
         f"{r.contribution:.1f} of {r.max_contribution:.1f} points (lost {r.lost:.1f})"
         for r in c.itertuples()
@@ -58,7 +57,7 @@ def prospect_waterfall(result: ProspectScore, *, title: str | None = None) -> go
     fig.update_xaxes(range=[0, result.score_max * 1.08], title_text="points")
     fig.update_layout(showlegend=False)
     heading = title if title is not None else (
-        f"{html.escape(result.account)}: prospect score {result.score:.1f} of "
+        f"{plain(result.account)}: prospect score {result.score:.1f} of "
         f"{result.score_max:g}")
     return apply_style(fig, heading, height=max(420, 60 + 30 * (len(c) + 1)))
 
@@ -83,15 +82,15 @@ def prospect_ranking_figure(
     (['The client', 'Current needs', 'Risks', 'score'], ['Alpha', 'Beta'])
     """
     labels = {**GROUP_LABELS, **(group_labels or {})}
-    names = [html.escape(str(a)) for a in ranking["account"]]
+    names = [plain(str(a)) for a in ranking["account"]]
     fig = go.Figure()
     for g in GROUPS:
         if g not in ranking.columns:
             continue
         fig.add_trace(go.Bar(
-            y=names, x=ranking[g].tolist(), orientation="h", name=html.escape(labels[g]),
+            y=names, x=ranking[g].tolist(), orientation="h", name=plain(labels[g]),
             marker_color=GROUP_COLOURS[g],
-            hovertemplate="%{y}<br>" + html.escape(labels[g]) + ": %{x:.1f}<extra></extra>",
+            hovertemplate="%{y}<br>" + plain(labels[g]) + ": %{x:.1f}<extra></extra>",
         ))
     fig.add_trace(go.Scatter(
         y=names, x=ranking["score"].tolist(), mode="text", name="score", showlegend=False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 __all__ = [
@@ -13,6 +15,7 @@ __all__ = [
     "WARN",
     "apply_style",
     "color_for",
+    "plain",
 ]
 
 PALETTE = [
@@ -72,3 +75,14 @@ def apply_style(
     if height is not None:
         fig.update_layout(height=height)
     return fig
+
+
+def plain(value: object) -> str:
+    """User text made safe for a plotly label, title or hover text: ``<``, ``>`` and ``&`` are
+    escaped (plotly reads its text as a little HTML), quotes are kept as they are (plotly shows
+    ``&quot;`` literally, so escaping them would show the entity).
+
+    >>> plain('Acme "Steel" <b>&</b>')
+    'Acme "Steel" &lt;b&gt;&amp;&lt;/b&gt;'
+    """
+    return html.escape(str(value), quote=False)

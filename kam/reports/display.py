@@ -53,6 +53,7 @@ __all__ = [
     "fmt_value",
     "heading",
     "key_figures",
+    "no_data",
     "note",
     "report_header",
     "sentence",
@@ -201,11 +202,12 @@ def _column_kind(name: str, series: pd.Series) -> str:
 
 
 # -- building blocks -------------------------------------------------------------------------
-def table(frame: pd.DataFrame, columns: Mapping[str, str] | Sequence[str] | None = None, *,
+def table(frame: pd.DataFrame | None, columns: Mapping[str, str] | Sequence[str] | None = None, *,
           formats: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
           caption: str | None = None, max_rows: int = 25, total_row: bool = False,
           empty: str = "No rows.") -> Html:
-    """A formatted HTML table of ``frame`` (the index is not shown).
+    """A formatted HTML table of ``frame`` (the index is not shown); ``None`` (an analysis
+    without data) or no rows show the ``empty`` note.
 
     ``columns`` picks and orders the columns shown (a mapping also gives their headings);
     ``formats`` maps a column to a :func:`fmt_value` kind (default: inferred — columns whose
@@ -218,6 +220,8 @@ def table(frame: pd.DataFrame, columns: Mapping[str, str] | Sequence[str] | None
     >>> "&lt;A&gt;" in t.html, "-1,500" in t.html, "25.0%" in t.html
     (True, True, True)
     """
+    if frame is None:
+        return note(empty)
     formats = dict(formats or {})
     labels = dict(labels or {})
     if isinstance(columns, Mapping):
@@ -348,6 +352,24 @@ def sentence(text: str) -> Html:
 def note(text: str) -> Html:
     """A muted remark, e.g. "No deals yet." (escaped)."""
     return Html(f'<p class="kam-empty">{escape(text)}</p>', text)
+
+
+def no_data(reasons: Sequence[str]) -> Html:
+    """What the report could not show for lack of data, and why (the messages of
+    :class:`~kam.periods.NoData`, escaped); nothing when every analysis had data.
+
+    >>> no_data([]).html
+    ''
+    >>> print(no_data(["No revenue lines in period '2019'"]).text)
+    Not shown for lack of data:
+    - No revenue lines in period '2019'
+    """
+    if not reasons:
+        return Html("", "")
+    items = "".join(f"<li>{escape(r)}</li>" for r in reasons)
+    text = "Not shown for lack of data:\n" + "\n".join(f"- {r}" for r in reasons)
+    return Html(f'<div class="kam-empty kam-no-data"><p>Not shown for lack of data:</p>'
+                f"<ul>{items}</ul></div>", text)
 
 
 def heading(text: str, level: int = 3) -> Html:

@@ -241,8 +241,12 @@ def profit_sentence(profit: Any | None, account_id: str, period: str) -> str:
     net = ("" if pd.isna(r["net_margin_pct"]) else
            f" ({fmt_percent(r['net_margin_pct'])} of revenue)")
     verb = "contributed" if r["net_contribution"] >= 0 else "lost"
-    return (f"In {period} the account brought {fmt_number(r['revenue'])} revenue{margin}; after "
-            f"{fmt_number(r['cost_to_serve'])} cost-to-serve it {verb} "
+    discount = r.get("price_discount", 0.0) or 0.0
+    given = ("" if not discount or not r.get("list_value") else
+             f" after {fmt_number(discount)} of price discounts "
+             f"({fmt_percent(discount / r['list_value'])} off list)")
+    return (f"In {period} the account brought {fmt_number(r['revenue'])} net revenue{given}"
+            f"{margin}; after {fmt_number(r['cost_to_serve'])} cost-to-serve it {verb} "
             f"{fmt_number(abs(r['net_contribution']))}{net}.")
 
 
@@ -275,6 +279,16 @@ def budget_sentence(frame: pd.DataFrame | None) -> str:
     """
     if frame is None or frame.empty:
         return "Neither a cost-to-serve budget nor a cost is recorded for the period."
+    text = _budget_sentence(frame)
+    if "months" in frame and len(frame):
+        done, of = int(frame["months"].max()), int(frame["months_in_period"].max())
+        if done < of:
+            text += (f" The period is running: the {_n(done, 'complete month')} of {of} are "
+                     "compared with the same months of the budget.")
+    return text
+
+
+def _budget_sentence(frame: pd.DataFrame) -> str:
     over = frame[frame["status"] == "over"].sort_values("variance", ascending=False)
     loose = frame[frame["status"] == "unbudgeted"]
     if len(loose) == len(frame):
@@ -302,7 +316,12 @@ def position_sentence(position: Any | None) -> str:
         text += f" and brings {fmt_percent(position.revenue_share)} of portfolio revenue"
     if position.contribution_share is not None:
         text += f" and {fmt_percent(position.contribution_share)} of the net contribution"
-    return text + "."
+    text += "."
+    left_out = getattr(position, "left_out", 0)
+    if left_out:
+        text += (f" {_n(left_out, 'other account')} {'is' if left_out == 1 else 'are'} left "
+                 "out of the ranking: kam refuses their data (kam validate names it).")
+    return text
 
 
 # -- portfolio ----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from ..model import Dossier, Team
+from ..errors import InputError
+from ..model import Dossier, Tables, Team
 from ..periods import NoData
 from ..profitability import Profitability, rank_by_contribution
 from .display import KeyFigure, fmt_percent, fmt_value
@@ -25,6 +26,7 @@ T = TypeVar("T")
 
 __all__ = [
     "Position",
+    "Usable",
     "account_facts",
     "cost_breakdown",
     "plan_key_figures",
@@ -36,6 +38,7 @@ __all__ = [
     "profitability_key_figures",
     "score_tone",
     "unless_no_data",
+    "usable_accounts",
 ]
 
 
@@ -72,12 +75,24 @@ def account_facts(dossier: Dossier, team: Team, params: ReportParams) -> list[tu
     ]
 
 
-def unless_no_data(compute: Callable[[], T]) -> T | None:
-    """``compute()``, or ``None`` when the period holds no line to compute from
-    (:class:`~kam.periods.NoData`): a prospect without sales has no profitability yet."""
+def unless_no_data(compute: Callable[[], T], missing: list[str] | None = None) -> T | None:
+    """``compute()``, or ``None`` when there is nothing to compute from
+    (:class:`~kam.periods.NoData`: a prospect without sales has no profitability yet). The
+    reason is added to ``missing`` (once), for the report to say what it could not show and
+    why (:func:`kam.reports.display.no_data`).
+
+    >>> from kam.periods import NoData
+    >>> def nothing():
+    ...     raise NoData("No revenue lines in period '2019'")
+    >>> why: list[str] = []
+    >>> unless_no_data(nothing, why) is None, why
+    (True, ["No revenue lines in period '2019'"])
+    """
     try:
         return compute()
-    except NoData:
+    except NoData as e:
+        if missing is not None and str(e) not in missing:
+            missing.append(str(e))
         return None
 
 
@@ -153,18 +168,80 @@ class Position:
     """Where one account stands in the portfolio, without naming any other account.
 
     ``rank`` (1 = highest net contribution) of ``of`` accounts; ``revenue_share`` and
-    ``contribution_share`` of the portfolio totals (``None`` when the total is 0).
+    ``contribution_share`` of the portfolio totals (``None`` when the total is 0);
+    ``left_out``: accounts not ranked because their data is refused (counted, never named).
     """
 
     rank: int
     of: int
     revenue_share: float | None
     contribution_share: float | None
+    left_out: int = 0
 
 
-def portfolio_position(portfolio: Profitability, account_id: str) -> Position | None:
+@dataclass(frozen=True)
+class Usable:
+    """The accounts an analysis can work on, and those whose data it refuses.
+
+    ``tables``: the selection without the refused accounts; ``refused``: ``account_id``,
+    ``name``, ``reason`` (the analysis' own error message) of each refused account.
+    """
+
+    tables: Tables
+    refused: pd.DataFrame
+
+
+def usable_accounts(t: Tables, analyse: Callable[[Tables], object], *,
+                    keep: str | None = None) -> Usable:
+    """``t`` without the accounts whose data ``analyse`` refuses
+    (:class:`~kam.errors.InputError`), so that one account's bad data -- written around the
+    store's checks, or by an older kam -- never fails a report on the others. ``keep``: an
+    account never left out (the report's own: its refusal is the report's failure).
+
+    Only when ``analyse(t)`` fails are the accounts tried one by one.
+
+    Examples
+    --------
+    >>> from kam.model import Account, Dossier, tables
+    >>> t = tables([Dossier(account=Account(id=i, name=i)) for i in ("A", "B")])
+    >>> from kam.errors import ValidationProblem
+    >>> def picky(sel):
+    ...     if "B" in set(sel.accounts["account_id"]):
+    ...         raise InputError([ValidationProblem("account B", "costs", "refused")])
+    >>> u = usable_accounts(t, picky)
+    >>> u.tables.accounts["account_id"].tolist(), u.refused["reason"].tolist()
+    (['A'], ["account B, field 'costs': refused"])
+    """
+    columns = ["account_id", "name", "reason"]
+    try:
+        analyse(t)
+    except InputError:
+        pass
+    except NoData:
+        return Usable(t, pd.DataFrame(columns=columns))
+    else:
+        return Usable(t, pd.DataFrame(columns=columns))
+    acc = t.accounts.drop_duplicates("account_id")
+    refused = []
+    for account_id, name in zip(acc["account_id"], acc["name"], strict=True):
+        if account_id == keep:
+            continue
+        try:
+            analyse(t.for_accounts([account_id]))
+        except NoData:
+            continue
+        except InputError as e:
+            refused.append((account_id, name, str(e)))
+    out = pd.DataFrame(refused, columns=columns)
+    return Usable(t.for_accounts(acc.loc[~acc["account_id"].isin(out["account_id"]),
+                                         "account_id"]), out)
+
+
+def portfolio_position(portfolio: Profitability, account_id: str, *,
+                       left_out: int = 0) -> Position | None:
     """The account's :class:`Position` in ``portfolio`` (profitability of all accounts over one
-    period), or ``None`` if the account has no row there.
+    period), or ``None`` if the account has no row there; ``left_out`` accounts were not
+    ranked (see :func:`usable_accounts`).
 
     Examples
     --------
@@ -174,7 +251,7 @@ def portfolio_position(portfolio: Profitability, account_id: str) -> Position | 
     ...                     "revenue": [100.0, 300.0, 600.0],
     ...                     "net_contribution": [50.0, -10.0, 60.0]})
     >>> portfolio_position(Profitability(acc, pd.DataFrame(), pd.DataFrame(), "booked"), "A")
-    Position(rank=2, of=3, revenue_share=0.1, contribution_share=0.5)
+    Position(rank=2, of=3, revenue_share=0.1, contribution_share=0.5, left_out=0)
     """
     ranked = rank_by_contribution(portfolio)
     rows = ranked[ranked["account_id"] == account_id]
@@ -186,7 +263,7 @@ def portfolio_position(portfolio: Profitability, account_id: str) -> Position | 
     return Position(
         rank=int(row["rank"]), of=len(ranked),
         revenue_share=float(row["revenue"]) / total_revenue if total_revenue else None,
-        contribution_share=None if pd.isna(share) else float(share))
+        contribution_share=None if pd.isna(share) else float(share), left_out=left_out)
 
 
 def position_table(position: Position) -> pd.DataFrame:
@@ -205,7 +282,9 @@ def profitability_key_figures(profit: Profitability | None, account_id: str, *,
     row = _row(profit, account_id)
     contribution = _value(row, "net_contribution")
     out = [
-        KeyFigure("Revenue", _value(row, "revenue"), "money", index=True),
+        KeyFigure("Net revenue", _value(row, "revenue"), "money", index=True),
+        KeyFigure("Price discounts", _value(row, "price_discount"), "money",
+                  note="off list, on the invoice"),
         KeyFigure("Gross margin", _value(row, "gross_margin_pct"), "pct", index=True),
         KeyFigure("Cost-to-serve", _value(row, "cost_to_serve"), "money"),
         KeyFigure("Net contribution", contribution, "money", index=True,

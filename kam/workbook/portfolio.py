@@ -285,8 +285,6 @@ class PortfolioExplorer:
         costs, thresholds, stages = self._config
         profit, why = self._analyse(lambda: profitability(sel, period=period, as_of=self.today,
                                                           config=costs))
-        if profit is not None and profit.accounts.empty:
-            profit, why = None, _note(f"No revenue, cost or activity lines {where}.")
         ranking = None
         if profit is not None:
             ranking, whale = rank_by_contribution(profit), whale_curve(profit)
