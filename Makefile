@@ -7,7 +7,7 @@ WORKSPACE ?= kam-workspace
 REPORTS   ?= reports
 DEMO_DATE ?= 2026-11-01   # the demo's "today" (kam.demo.TODAY)
 
-.PHONY: demo test lint bench screenshots clean venv
+.PHONY: demo test lint bench screenshots clean venv browser
 
 venv: $(STAMP)
 
@@ -22,9 +22,26 @@ demo: $(STAMP)
 	$(VENV)/bin/kam batch --workspace $(WORKSPACE) --out $(REPORTS) --as-of $(strip $(DEMO_DATE))
 	@echo "Open $(REPORTS)/index.html"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -Werror -c "import kam"
 	$(VENV)/bin/pytest
+
+# The browser checks drive Debian's chromium (headless, through playwright). Install it when it
+# is missing and we may (root, or sudo without a password); else say in one line what to run.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser checks (apt-get install chromium)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    echo "Installing Debian's chromium for the browser checks (sudo apt-get install chromium)"; \
+	    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test: the browser checks need Debian's chromium; run: sudo apt-get install chromium" >&2; \
+	    exit 1; \
+	  fi; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kam tests bench
