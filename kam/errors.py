@@ -16,11 +16,15 @@ __all__ = [
     "ImportFailed",
     "InputError",
     "KamError",
+    "NotAWorkspace",
     "ReportFailed",
     "RevisionNotFound",
     "StageGateError",
     "StaleRevision",
+    "UnsafeFolder",
     "ValidationProblem",
+    "WorkspaceError",
+    "WorkspaceLocked",
 ]
 
 
@@ -121,6 +125,38 @@ class StageGateError(KamError):
         super().__init__(
             f"{record} cannot move into stage {stage!r}; missing: " + "; ".join(missing)
         )
+
+
+class WorkspaceError(KamError):
+    """The workspace's database cannot be used as it is (locked, damaged, read-only, or not a kam
+    workspace at all). Nothing was written."""
+
+
+class WorkspaceLocked(WorkspaceError):
+    """Another program held the workspace's database locked for longer than kam waits."""
+
+    def __init__(self, location: str, waited: float, *, writing: bool = True,
+                 holders: Iterable[str] = ()):
+        self.location = location
+        self.waited = waited
+        self.holders = list(holders)
+        done = "Nothing was saved" if writing else "Nothing was read"
+        who = (f" Programs that have it open: {'; '.join(self.holders)}." if self.holders
+               else "")
+        super().__init__(
+            f"The workspace {location} is locked: another program is writing to it (another kam "
+            "command, an import, a notebook or the workbook saving) and it stayed locked for "
+            f"{waited:g} s. {done}; try again when that save is done, or close the program that "
+            f"holds it (a notebook kernel left in the middle of a save, a database browser).{who}"
+        )
+
+
+class NotAWorkspace(WorkspaceError):
+    """The workspace file is damaged, or is not a kam workspace (another application's data)."""
+
+
+class UnsafeFolder(KamError):
+    """A folder kam keeps private data in belongs to another user or is open to their writes."""
 
 
 class ReportFailed(KamError):

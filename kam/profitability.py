@@ -43,11 +43,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
 from .model import Tables
+from .model.cost_config import (
+    ActivityRate,
+    CostToServeConfig,
+    default_cost_config,
+    load_cost_to_serve,
+)
+from .model.cost_config import category_key as _key
 from .periods import NoData, bounds, check_freq, frame_of, label, select, span, to_freq
 
 __all__ = [
@@ -73,69 +78,9 @@ __all__ = [
 Basis = Literal["booked", "activity"]
 
 
-def _key(name: object) -> str:
-    return " ".join(str(name).replace("_", " ").split()).casefold()
-
-
-class ActivityRate(BaseModel):
-    """Cost of one unit of an activity and the category it is booked to."""
-
-    model_config = ConfigDict(extra="forbid")
-    rate: float = Field(ge=0, allow_inf_nan=False, description="Cost of one unit.")
-    category: str = Field(min_length=1, description="Cost-to-serve category of the cost.")
-    unit: str | None = Field(None, description="What one unit is.")
-
-
-class CostToServeConfig(BaseModel):
-    """The cost categories, the activity rates and the budget tolerance
-    (``templates/cost_to_serve.yaml``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    categories: list[str] = Field(min_length=1)
-    discount_category: str = "price discounts"
-    activity_rates: dict[str, ActivityRate] = Field(default_factory=dict)
-    tolerance: float = Field(0.10, ge=0, allow_inf_nan=False)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> CostToServeConfig:
-        keys = [_key(c) for c in self.categories]
-        dup = sorted({c for c in keys if keys.count(c) > 1})
-        if dup:
-            raise ValueError(f"categories listed twice: {', '.join(dup)}")
-        if _key(self.discount_category) in keys:
-            raise ValueError(
-                f"discount_category {self.discount_category!r} is computed, so it must not be "
-                "one of the booked categories"
-            )
-        for name, r in self.activity_rates.items():
-            if _key(r.category) not in keys:
-                raise ValueError(
-                    f"activity {name!r} is booked to category {r.category!r}, which is not in "
-                    f"categories ({', '.join(self.categories)})"
-                )
-        return self
-
-    def category(self, name: str) -> str:
-        """The configured spelling of category ``name`` (``KeyError`` if unknown)."""
-        return {_key(c): c for c in [*self.categories, self.discount_category]}[_key(name)]
-
-    @property
-    def activity_categories(self) -> list[str]:
-        """Categories costed from activities on the ``activity`` basis."""
-        fed = {_key(r.category) for r in self.activity_rates.values()}
-        return [c for c in self.categories if _key(c) in fed]
-
-
-def load_cost_to_serve(source: ConfigSource = None, **overrides: Any) -> CostToServeConfig:
-    """The cost-to-serve configuration: ``source`` is a YAML file (default:
-    ``templates/cost_to_serve.yaml``), a :class:`CostToServeConfig` or a mapping of settings to
-    change; keyword arguments change single settings (``load_cost_to_serve(tolerance=0.05)``).
-    """
-    return load_config(CostToServeConfig, source, default="cost_to_serve.yaml",
-                       overrides=overrides)
-
-
 def _config(config: CostToServeConfig | Mapping[str, Any] | None) -> CostToServeConfig:
+    if config is None:
+        return default_cost_config()
     return config if isinstance(config, CostToServeConfig) else load_cost_to_serve(config)
 
 

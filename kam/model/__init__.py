@@ -20,7 +20,14 @@ from .activity import (
     Project,
     ProjectStatus,
 )
-from .base import KamModel, check_period
+from .base import MAX_AMOUNT, KamModel, check_period, short_repr
+from .cost_config import (
+    ActivityRate,
+    CostToServeConfig,
+    cost_problems,
+    default_cost_config,
+    load_cost_to_serve,
+)
 from .deal import Deal, DealOutcome, StageChange
 from .dossier import Dossier, validate_dossier
 from .finance import ActivityLine, Budget, CostLine, RevenueLine
@@ -40,11 +47,13 @@ from .tables import Tables, tables
 from .team import Team, TeamMember, TeamRole
 
 __all__ = [
+    "MAX_AMOUNT",
     "Account",
     "AccountPlan",
     "Action",
     "ActionStatus",
     "ActivityLine",
+    "ActivityRate",
     "Attitude",
     "Awareness",
     "Budget",
@@ -53,6 +62,7 @@ __all__ = [
     "Commitment",
     "CommitmentStatus",
     "CostLine",
+    "CostToServeConfig",
     "CreditRisk",
     "Deal",
     "DealOutcome",
@@ -91,10 +101,14 @@ __all__ = [
     "check_deal_stage",
     "check_period",
     "check_stage",
+    "cost_problems",
+    "default_cost_config",
+    "load_cost_to_serve",
     "load_stages",
     "missing_for_deal_stage",
     "missing_for_stage",
     "recommended_for_stage",
+    "short_repr",
     "stage_problems",
     "tables",
     "validate_dossier",

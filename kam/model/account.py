@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import Id, KamModel, Money
+from .base import Count, Id, KamModel, Money, Quantity, Text
 
 __all__ = [
     "Account",
@@ -102,7 +102,7 @@ class FinancialState(KamModel):
     trend: Trend | None = None
     payment_discipline: PaymentDiscipline | None = None
     credit_risk: CreditRisk | None = None
-    notes: str | None = None
+    notes: Text | None = None
 
 
 class MarketFacts(KamModel):
@@ -111,35 +111,35 @@ class MarketFacts(KamModel):
     total_consumption: Money | None = Field(
         None, description="The client's yearly consumption of what we sell, from all suppliers."
     )
-    market_price_index: float | None = Field(
+    market_price_index: Quantity | None = Field(
         None, gt=0, description="Market price level against our list price (1.0 = same)."
     )
-    main_competitors: list[str] = Field(default_factory=list)
+    main_competitors: list[Text] = Field(default_factory=list)
 
 
 class Account(KamModel):
     """Profile of a key account (DOMAIN.md §1 item 1) with its stages."""
 
     id: Id
-    name: str = Field(min_length=1, description="Legal name.")
-    industry: str | None = None
-    region: str | None = Field(None, description="Region or sales territory.")
-    address: str | None = None
-    phone: str | None = None
-    website: str | None = None
-    size: str | None = Field(None, description="Size, e.g. production volume or output.")
-    employees: int | None = Field(None, ge=0)
-    development_plans: str | None = None
-    group: str | None = Field(None, description="Ownership or group the client belongs to.")
-    parent: str | None = Field(None, description="Parent company, if a subsidiary.")
+    name: Text = Field(min_length=1, description="Legal name.")
+    industry: Text | None = None
+    region: Text | None = Field(None, description="Region or sales territory.")
+    address: Text | None = None
+    phone: Text | None = None
+    website: Text | None = None
+    size: Text | None = Field(None, description="Size, e.g. production volume or output.")
+    employees: Count | None = None
+    development_plans: Text | None = None
+    group: Text | None = Field(None, description="Ownership or group the client belongs to.")
+    parent: Text | None = Field(None, description="Parent company, if a subsidiary.")
     category: Category | None = None
-    kam: str | None = Field(None, description="Id of the responsible key-account manager.")
+    kam: Text | None = Field(None, description="Id of the responsible key-account manager.")
     kam_since: date | None = Field(None, description="Since when the current KAM is responsible.")
-    previous_kams: list[str] = Field(default_factory=list)
+    previous_kams: list[Text] = Field(default_factory=list)
     sales_stage: SalesStage = SalesStage.LEAD
     relationship_stage: RelationshipStage = RelationshipStage.PRE_KAM
     decision_stage: DecisionStage | None = None
     financial: FinancialState = Field(default_factory=FinancialState)
     market: MarketFacts = Field(default_factory=MarketFacts)
-    contract_terms: str | None = Field(None, description="Framework contract terms, if any.")
-    notes: str | None = None
+    contract_terms: Text | None = Field(None, description="Framework contract terms, if any.")
+    notes: Text | None = None

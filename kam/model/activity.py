@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import FieldError, Id, KamModel, Score5
+from .base import FieldError, Id, KamModel, Score5, Text
 
 __all__ = [
     "Commitment",
@@ -39,10 +39,10 @@ class Interaction(KamModel):
     date: dt.date
     kind: InteractionKind
     participants: list[Id] = Field(default_factory=list, description="Ids of client persons.")
-    our_participants: list[str] = Field(default_factory=list, description="Ids of team members.")
-    summary: str = ""
-    outcome: str | None = None
-    next_step: str | None = None
+    our_participants: list[Text] = Field(default_factory=list, description="Ids of team members.")
+    summary: Text = ""
+    outcome: Text | None = None
+    next_step: Text | None = None
     next_step_due: dt.date | None = None
     deal: Id | None = Field(None, description="Deal the contact was about, if any.")
 
@@ -59,13 +59,13 @@ class Project(KamModel):
     """A current project with the client (DOMAIN.md §1 item 5)."""
 
     id: Id
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
     status: ProjectStatus = ProjectStatus.IN_PROGRESS
     start: date | None = None
     end: date | None = None
     satisfaction: Score5 | None = Field(None, description="Client satisfaction, 1..5.")
     quality: Score5 | None = Field(None, description="Quality of our delivery, 1..5.")
-    changed_conditions: str | None = None
+    changed_conditions: Text | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Project:
@@ -86,12 +86,12 @@ class Commitment(KamModel):
     its due date is a trust warning (DOMAIN.md §10)."""
 
     id: Id
-    description: str = Field(min_length=1)
+    description: Text = Field(min_length=1)
     due: date
     made_on: date | None = None
     status: CommitmentStatus = CommitmentStatus.OPEN
     done_on: date | None = None
-    owner: str | None = Field(None, description="Team member responsible.")
+    owner: Text | None = Field(None, description="Team member responsible.")
     to_person: Id | None = Field(None, description="Client person it was promised to.")
 
     def overdue(self, today: date) -> bool:

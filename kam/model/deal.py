@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ..errors import InputError, ValidationProblem
-from .base import FieldError, Fraction, Id, KamModel, Money
+from .base import FieldError, Fraction, Id, KamModel, Money, Quantity, Text, short_repr
 
 __all__ = ["Deal", "DealOutcome", "StageChange"]
 
@@ -26,7 +26,7 @@ class DealOutcome(StrEnum):
 class StageChange(KamModel):
     """The deal entered ``stage`` on ``on``."""
 
-    stage: str = Field(min_length=1)
+    stage: Text = Field(min_length=1)
     on: date
 
 
@@ -35,14 +35,14 @@ class Deal(KamModel):
     DOMAIN.md §1 by default). Budgets go planned -> refined -> actual (DOMAIN.md §9)."""
 
     id: Id
-    title: str = Field(min_length=1)
-    stage: str = Field("lead", min_length=1)
+    title: Text = Field(min_length=1)
+    stage: Text = Field("lead", min_length=1)
     outcome: DealOutcome = DealOutcome.OPEN
-    manager: str | None = Field(None, description="Id of the client-manager working it.")
-    product: str | None = None
-    product_group: str | None = None
+    manager: Text | None = Field(None, description="Id of the client-manager working it.")
+    product: Text | None = None
+    product_group: Text | None = None
     need: Id | None = Field(None, description="The need (need map node) it serves.")
-    volume: float | None = Field(None, ge=0, allow_inf_nan=False)
+    volume: Quantity | None = None
     planned_budget: Money | None = None
     refined_budget: Money | None = None
     actual_budget: Money | None = None
@@ -51,15 +51,15 @@ class Deal(KamModel):
     plan_date: date | None = Field(None, description="When the planned budget was set.")
     expected_close: date | None = None
     closed_on: date | None = None
-    period: str | None = Field(None, description="Planning period the budget belongs to.")
-    refusal_reason: str | None = None
-    delivery_terms: str | None = None
-    contract_terms: str | None = None
+    period: Text | None = Field(None, description="Planning period the budget belongs to.")
+    refusal_reason: Text | None = None
+    delivery_terms: Text | None = None
+    contract_terms: Text | None = None
     history: list[StageChange] = Field(default_factory=list)
     for_persons: list[Id] = Field(default_factory=list, description="Client persons in favour.")
     against_persons: list[Id] = Field(default_factory=list, description="Client persons against.")
-    next_steps: str | None = None
-    risks: list[str] = Field(default_factory=list)
+    next_steps: Text | None = None
+    risks: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Deal:
@@ -81,8 +81,8 @@ class Deal(KamModel):
         if name == "stage" and value != self.__dict__.get("stage"):
             raise InputError([ValidationProblem(
                 f"deal {self.id}", "stage",
-                f"set a deal's stage with dossier.move_deal({self.id!r}, {value!r}, on=...): "
-                "it records the stage history and checks the stage gate")])
+                f"set a deal's stage with dossier.move_deal({self.id!r}, {short_repr(value)}, "
+                "on=...): it records the stage history and checks the stage gate")])
         super().__setattr__(name, value)
 
     @property

@@ -17,7 +17,19 @@ from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, model_
 from ..errors import InputError, ValidationProblem
 from .account import Account
 from .activity import Commitment, Interaction, Project
-from .base import ID_PATTERN, PERIOD_PATTERN, FieldError, KamModel, check_id, check_period
+from .base import (
+    ID_PATTERN,
+    PERIOD_PATTERN,
+    TEXT_PATTERN,
+    FieldError,
+    KamModel,
+    bound_message,
+    check_id,
+    check_period,
+    check_text,
+    short_repr,
+)
+from .cost_config import CostToServeConfig, cost_problems
 from .deal import Deal
 from .edits import DossierEdits
 from .finance import ActivityLine, Budget, CostLine, RevenueLine
@@ -149,7 +161,7 @@ def _record_name(
         raw = dossier_like
         acc = raw.get("account") if isinstance(raw, Mapping) else None
         if isinstance(acc, Mapping) and acc.get("id"):
-            account_id = str(acc["id"])
+            account_id = _name(acc["id"])
     record = f"account {account_id}"
     parts = list(loc)
     node = raw
@@ -162,7 +174,7 @@ def _record_name(
         if isinstance(nxt, int) and isinstance(child, list):
             item = child[nxt] if nxt < len(child) else None
             rid = item.get("id") if isinstance(item, Mapping) else None
-            record += f" / {key}[{nxt}]" + (f" ({rid})" if rid else "")
+            record += f" / {key}[{nxt}]" + (f" ({_name(rid)})" if rid else "")
             node = item
             i += 2
             continue
@@ -172,8 +184,15 @@ def _record_name(
             i += 1
             continue
         break
-    field = ".".join(str(p) for p in parts[i:])
+    field = ".".join(_name(p) for p in parts[i:])
     return record, field
+
+
+def _name(value: object, limit: int = 64) -> str:
+    """A name taken from the input (an id, a key) as a message shows it: cut when too long."""
+    small_int = isinstance(value, int) and value.bit_length() <= 200
+    text = str(value) if isinstance(value, str) or small_int else short_repr(value, limit)
+    return text if len(text) <= limit else short_repr(text, limit)
 
 
 def problems_from_pydantic(
@@ -188,33 +207,39 @@ def problems_from_pydantic(
     return problems
 
 
-def error_message(err: Any, field: str, show: Callable[[Any], str] = repr) -> tuple[str, str]:
+def error_message(err: Any, field: str,
+                  show: Callable[[Any], str] = short_repr) -> tuple[str, str]:
     """The field and the message a reader gets for one pydantic error (``show`` writes the
-    value found): a typo, a missing field, a malformed id or period, a check across fields
-    (naming the field it checked), or what was expected and what was found."""
+    value found, cut to a readable length): a typo, a missing field, a malformed id or period,
+    a control character in text, a check across fields (naming the field it checked), a figure
+    beyond the largest kam accepts, or what was expected and what was found."""
     msg = str(err["msg"])
+    ctx = err.get("ctx") or {}
     if err["type"] == "extra_forbidden":
         msg = "unknown field (a typo?)"
     elif err["type"] == "missing":
         msg = "required field is missing"
     elif err["type"] == "string_pattern_mismatch":
-        msg = _pattern_message(err)
+        msg = _pattern_message(err, show)
     elif err["type"] == "value_error":  # a model validator: name the field it checked
-        cause = (err.get("ctx") or {}).get("error")
+        cause = ctx.get("error")
         msg = str(cause) if cause is not None else msg.removeprefix("Value error, ")
         if isinstance(cause, FieldError):
             field = f"{field}.{cause.field}" if field else cause.field
+    elif err["type"] in ("less_than_equal", "greater_than_equal") and (beyond := bound_message(
+            ctx.get("le", ctx.get("ge")), show(err.get("input")))):
+        msg = beyond
     elif "input" in err:
         msg = f"{msg}; found {show(err['input'])}"
     return field, msg
 
 
-def _pattern_message(err: Any) -> str:
-    checker = {ID_PATTERN: check_id, PERIOD_PATTERN: check_period}.get(
+def _pattern_message(err: Any, show: Callable[[Any], str] = short_repr) -> str:
+    checker = {ID_PATTERN: check_id, PERIOD_PATTERN: check_period, TEXT_PATTERN: check_text}.get(
         str((err.get("ctx") or {}).get("pattern"))
     )
     if checker is None:
-        return f"{err['msg']}; found {err.get('input')!r}"
+        return f"{err['msg']}; found {show(err.get('input'))}"
     try:
         checker(err["input"])
     except ValueError as e:
@@ -270,7 +295,7 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
     budget_keys = Counter((b.period, b.category) for b in d.budgets)
     for (period, cat), n in budget_keys.items():
         if n > 1:
-            bad(f"{acc} / budgets", "category", f"{n} budgets for {cat!r} in {period}")
+            bad(f"{acc} / budgets", "category", f"{n} budgets for {short_repr(cat)} in {period}")
     if d.plan is not None:
         p = d.plan
         for coll in ("objectives", "strategies", "actions", "kpis"):
@@ -308,12 +333,16 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
 
 
 def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None, *,
-                     stages: StageModel | None = None) -> Dossier:
+                     stages: StageModel | None = None,
+                     cost_config: CostToServeConfig | None = None) -> Dossier:
     """Build a :class:`Dossier` from raw data, or raise :class:`~kam.errors.InputError` listing
-    every problem with its file, record and field: field types and value ranges, duplicate ids,
-    references between records, and deal stages the stage model (``stages``, default
-    ``templates/stages.yaml``) does not know. A :class:`Dossier` object is checked as a whole
-    again, however it was changed in place.
+    every problem with its file, record and field: field types and value ranges (no control
+    characters in text, no yes/no where a number belongs, no figure beyond +-1e15), duplicate
+    ids, references between records, deal stages the stage model (``stages``, default
+    ``templates/stages.yaml``) does not know, and cost categories and activities the cost-to-serve
+    configuration (``cost_config``, default ``templates/cost_to_serve.yaml``) does not know --
+    whatever an analysis would refuse later is refused here. A :class:`Dossier` object is checked
+    as a whole again, however it was changed in place.
 
     Examples
     --------
@@ -344,7 +373,8 @@ def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None,
         dossier = Dossier.model_validate(data, context={"skip_references": True})
     except ValidationError as e:
         raise InputError(problems_from_pydantic(e, data, file)) from None
-    problems = reference_problems(dossier, file) + stage_problems(dossier, stages, file)
+    problems = (reference_problems(dossier, file) + stage_problems(dossier, stages, file)
+                + cost_problems(dossier, cost_config, file))
     if problems:
         raise InputError(problems)
     return dossier

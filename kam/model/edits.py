@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import InputError, StageGateError, ValidationProblem
 from .account import SalesStage
 from .activity import Commitment, CommitmentStatus, Interaction
+from .base import short_repr
 from .deal import Deal, DealOutcome, StageChange
 from .need import Need
 from .person import Person, PersonLink
@@ -101,14 +102,9 @@ def _build(model: type[R], record: str, data: dict[str, Any]) -> R:
 
         problems = []
         for err in e.errors(include_url=False):
-            field, msg = error_message(err, ".".join(str(p) for p in err["loc"]), _short)
+            field, msg = error_message(err, ".".join(str(p) for p in err["loc"]))
             problems.append(ValidationProblem(record=record, field=field, message=msg))
         raise InputError(problems) from None
-
-
-def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _same(existing: BaseModel, given: dict[str, Any], model: type[BaseModel]) -> bool:
@@ -150,7 +146,7 @@ class DossierEdits:
                 return r
         known = ", ".join(sorted(str(getattr(r, "id", "")) for r in records)[:12]) or "none"
         raise _problem(self._rec(collection), "id",
-                       f"no {what} {record_id!r}; known: {known}")
+                       f"no {what} {short_repr(record_id)}; known: {known}")
 
     def _check_persons(self, record: str, field: str, ids: Iterable[str | None]) -> None:
         d = self._self()
@@ -158,7 +154,8 @@ class DossierEdits:
         for pid in ids:
             if pid is not None and pid not in known:
                 hint = ", ".join(sorted(known)[:12]) or "none"
-                raise _problem(record, field, f"refers to unknown person {pid!r}; known: {hint}")
+                raise _problem(record, field,
+                               f"refers to unknown person {short_repr(pid)}; known: {hint}")
 
     def _add(self, collection: str, records: list[R], model: type[R], what: str,
              fields: dict[str, Any]) -> R:
@@ -170,7 +167,7 @@ class DossierEdits:
                 if _same(r, given, model):
                     return r
                 raise _problem(self._rec(collection, record_id), "id",
-                               f"a {what} with id {record_id!r} already exists")
+                               f"a {what} with id {short_repr(record_id)} already exists")
             if record_id is None and _same(r, {**given, "id": getattr(r, "id", None)}, model):
                 return r  # the same edit made again: recognised, nothing added
         if record_id is None:
@@ -252,7 +249,7 @@ class DossierEdits:
         d.links[:] = [x for x in d.links if (x.source, x.target) != (source, target)]
         if len(d.links) == before:
             raise _problem(self._rec("links"), "source",
-                           f"no link from {source!r} to {target!r}")
+                           f"no link from {short_repr(source)} to {short_repr(target)}")
 
     # -- the need map and the opportunity matrix (DOMAIN.md §2, §4) ------------------------
     def add_need(self, title: str, *, level: str = "problem", function: str | None = None,
@@ -266,7 +263,7 @@ class DossierEdits:
             if up.level.rank <= rank:
                 raise _problem(self._rec("new need"), "leads_to",
                                f"edges go upward only (problem -> criterion -> effect): "
-                               f"{_a(str(level))} cannot lead to {upper!r}, "
+                               f"{_a(str(level))} cannot lead to {short_repr(upper)}, "
                                f"{_a(up.level.value)}")
         need = self._add("needs", self._self().needs, Need, "need",
                          {"id": id, "title": title, "level": level, "function": function,
@@ -317,7 +314,7 @@ class DossierEdits:
         low = self._get("needs", d.needs, lower, "need")
         if upper not in low.leads_to:
             raise _problem(self._rec("needs", lower), "leads_to",
-                           f"{lower!r} is not linked to {upper!r}")
+                           f"{short_repr(lower)} is not linked to {short_repr(upper)}")
         new = low.model_copy(update={"leads_to": [u for u in low.leads_to if u != upper]})
         d.needs[d.needs.index(low)] = new
         return new
@@ -379,7 +376,7 @@ class DossierEdits:
         rec = self._rec("deals", deal_id)
         _known_stage(model, stage, rec)
         if not isinstance(on, date):
-            raise _problem(rec, "on", f"the date of the move is required; found {_short(on)}")
+            raise _problem(rec, "on", f"the date of the move is required; found {short_repr(on)}")
         if stage == deal.stage:
             return deal
         if deal.history and on < deal.history[-1].on:
@@ -488,7 +485,7 @@ class DossierEdits:
                            "needs the step and its due date")
         if next_step_as not in (None, "commitment", "action"):
             raise _problem(rec, "next_step_as", "options are 'commitment', 'action' or None, "
-                           f"got {next_step_as!r}")
+                           f"got {short_repr(next_step_as)}")
         who = owner or (our_participants[0] if our_participants else None)
         if next_step_as == "action":
             self._plan()  # refused before anything is added

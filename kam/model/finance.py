@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import LINE_ID_HELP, Id, KamModel, Money, Period
+from .base import LINE_ID_HELP, Id, KamModel, Money, Period, Quantity, Text
 
 __all__ = ["ActivityLine", "Budget", "CostLine", "RevenueLine"]
 
@@ -15,12 +15,12 @@ class RevenueLine(KamModel):
 
     id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
-    product: str | None = None
-    product_group: str | None = None
+    product: Text | None = None
+    product_group: Text | None = None
     revenue: Money
     cogs: Money = 0.0
     list_value: Money | None = Field(None, description="Value at list price, before discounts.")
-    quantity: float | None = Field(None, ge=0, allow_inf_nan=False)
+    quantity: Quantity | None = None
 
 
 class CostLine(KamModel):
@@ -29,9 +29,9 @@ class CostLine(KamModel):
 
     id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
-    category: str = Field(min_length=1)
+    category: Text = Field(min_length=1)
     amount: Money
-    note: str | None = None
+    note: Text | None = None
 
 
 class ActivityLine(KamModel):
@@ -41,8 +41,8 @@ class ActivityLine(KamModel):
 
     id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
-    activity: str = Field(min_length=1)
-    count: float = Field(ge=0, allow_inf_nan=False)
+    activity: Text = Field(min_length=1)
+    count: Quantity
 
 
 class Budget(KamModel):
@@ -50,5 +50,5 @@ class Budget(KamModel):
 
     id: Id | None = Field(None, description=LINE_ID_HELP)
     period: Period
-    category: str = Field(min_length=1)
+    category: Text = Field(min_length=1)
     amount: Money

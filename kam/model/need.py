@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import Id, KamModel, Money
+from .base import Id, KamModel, Money, Quantity, Text
 
 __all__ = ["Awareness", "Motivation", "Need", "NeedLevel"]
 
@@ -49,31 +49,27 @@ class Need(KamModel):
     """
 
     id: Id
-    title: str = Field(min_length=1)
+    title: Text = Field(min_length=1)
     level: NeedLevel = NeedLevel.PROBLEM
-    function: str | None = Field(None, description="Department (or person) that owns it.")
+    function: Text | None = Field(None, description="Department (or person) that owns it.")
     persons: list[Id] = Field(default_factory=list, description="Client persons interested.")
-    cause: str | None = Field(None, description="For a problem: its cause.")
-    goal: str | None = Field(None, description="For an effect: the client's goal that needs it.")
+    cause: Text | None = Field(None, description="For a problem: its cause.")
+    goal: Text | None = Field(None, description="For an effect: the client's goal that needs it.")
     awareness: Awareness | None = None
     motivation: Motivation = Motivation.BUSINESS
     leads_to: list[Id] = Field(default_factory=list)
-    significance: float | None = Field(
+    significance: Quantity | None = Field(
         None,
-        ge=0,
-        allow_inf_nan=False,
         description="Significance for the client (scale in config).",
     )
-    capability: float | None = Field(
+    capability: Quantity | None = Field(
         None,
-        ge=0,
-        allow_inf_nan=False,
         description="Our resources and experience (scale in config).",
     )
     prospective: bool = Field(
         False, description="A prospective (future) need, DOMAIN.md §1 item 8."
     )
-    evaluation: str | None = Field(None, description="How the client will judge it is met.")
-    product: str | None = None
+    evaluation: Text | None = Field(None, description="How the client will judge it is met.")
+    product: Text | None = None
     volume: Money | None = None
     wanted_date: date | None = None

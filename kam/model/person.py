@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import LINE_ID_HELP, FieldError, Fraction, Id, KamModel
+from .base import LINE_ID_HELP, FieldError, Fraction, Id, KamModel, Text
 
 __all__ = ["Attitude", "BuyingRole", "Employment", "Person", "PersonLink"]
 
@@ -36,8 +36,8 @@ class Attitude(StrEnum):
 class Employment(KamModel):
     """One job in a person's employment history."""
 
-    company: str
-    position: str | None = None
+    company: Text
+    position: Text | None = None
     start: date | None = None
     end: date | None = None
 
@@ -52,22 +52,22 @@ class Person(KamModel):
     """A contact person of the client. A person who left is kept, with ``left_on`` set."""
 
     id: Id
-    name: str = Field(min_length=1)
-    position: str | None = None
-    department: str | None = Field(None, description="Function / department.")
+    name: Text = Field(min_length=1)
+    position: Text | None = None
+    department: Text | None = Field(None, description="Function / department.")
     roles: list[BuyingRole] = Field(default_factory=list)
     influence: Fraction = Field(0.5, description="Weight in the buying decision, 0..1.")
     attitude: Attitude = Attitude.NEUTRAL
-    personal_motivation: str | None = None
-    business_motivation: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    reached_by: list[str] = Field(
+    personal_motivation: Text | None = None
+    business_motivation: Text | None = None
+    phone: Text | None = None
+    email: Text | None = None
+    reached_by: list[Text] = Field(
         default_factory=list, description="Ids of our team members who are in contact with them."
     )
     left_on: date | None = Field(None, description="Date the person left the client.")
     employment: list[Employment] = Field(default_factory=list)
-    notes: str | None = None
+    notes: Text | None = None
 
     @property
     def active(self) -> bool:
@@ -82,4 +82,4 @@ class PersonLink(KamModel):
     source: Id
     target: Id
     strength: Fraction = 0.5
-    kind: str = Field("influences", description="e.g. influences, reports to, knows.")
+    kind: Text = Field("influences", description="e.g. influences, reports to, knows.")

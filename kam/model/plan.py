@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from .base import FieldError, Id, KamModel
+from .base import Amount, FieldError, Id, KamModel, Text
 
 __all__ = ["AccountPlan", "Action", "ActionStatus", "Kpi", "Objective", "Strategy"]
 
@@ -23,11 +23,11 @@ class Objective(KamModel):
     """A measurable objective: a metric going from ``baseline`` to ``target`` by ``due``."""
 
     id: Id
-    title: str = Field(min_length=1)
-    metric: str = Field(min_length=1)
-    baseline: float
-    target: float
-    current: float | None = None
+    title: Text = Field(min_length=1)
+    metric: Text = Field(min_length=1)
+    baseline: Amount
+    target: Amount
+    current: Amount | None = None
     start: date | None = None
     due: date
     needs: list[Id] = Field(default_factory=list, description="Needs / opportunities it serves.")
@@ -42,7 +42,7 @@ class Objective(KamModel):
 
 class Strategy(KamModel):
     id: Id
-    title: str = Field(min_length=1)
+    title: Text = Field(min_length=1)
     objectives: list[Id] = Field(default_factory=list)
 
 
@@ -50,8 +50,8 @@ class Action(KamModel):
     """An action with an owner (a client person or one of our team) and a due date."""
 
     id: Id
-    title: str = Field(min_length=1)
-    owner: str = Field(min_length=1)
+    title: Text = Field(min_length=1)
+    owner: Text = Field(min_length=1)
     due: date
     start: date | None = None
     status: ActionStatus = ActionStatus.OPEN
@@ -70,10 +70,10 @@ class Kpi(KamModel):
     """A control: a KPI with target vs actual. ``higher_is_better`` sets the direction."""
 
     id: Id
-    name: str = Field(min_length=1)
-    target: float
-    actual: float | None = None
-    unit: str | None = None
+    name: Text = Field(min_length=1)
+    target: Amount
+    actual: Amount | None = None
+    unit: Text | None = None
     higher_is_better: bool = True
     objective: Id | None = None
 
@@ -81,7 +81,7 @@ class Kpi(KamModel):
 class AccountPlan(KamModel):
     """The plan for one account and one planning period."""
 
-    period: str = Field(min_length=1, description="e.g. 2026 or 2026-H1.")
+    period: Text = Field(min_length=1, description="e.g. 2026 or 2026-H1.")
     reviewed_on: date | None = None
     objectives: list[Objective] = Field(default_factory=list)
     strategies: list[Strategy] = Field(default_factory=list)

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import LINE_ID_HELP, Id, KamModel
+from .base import LINE_ID_HELP, Amount, Id, KamModel, Text
 
 __all__ = ["RatingEntry", "RatingKind"]
 
@@ -21,8 +21,8 @@ class RatingKind(StrEnum):
 class RatingEntry(KamModel):
     id: Id | None = Field(None, description=LINE_ID_HELP)
     kind: RatingKind
-    points: float = Field(allow_inf_nan=False)
+    points: Amount
     on: date
-    campaign: str | None = None
-    by: str | None = None
-    note: str | None = None
+    campaign: Text | None = None
+    by: Text | None = None
+    note: Text | None = None

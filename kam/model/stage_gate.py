@@ -8,6 +8,7 @@ An account or a deal may not move into a stage while information that stage requ
 from __future__ import annotations
 
 from .account import SalesStage
+from .base import short_repr
 from .deal import Deal, DealOutcome
 from .dossier import Dossier
 
@@ -66,7 +67,8 @@ def _stage(value: SalesStage | str) -> SalesStage:
         return SalesStage(value)
     except ValueError:
         names = ", ".join(s.value for s in SalesStage)
-        raise ValueError(f"unknown sales stage {value!r}; the stages are {names}") from None
+        raise ValueError(f"unknown sales stage {short_repr(value)}; the stages are {names}"
+                         ) from None
 
 
 def missing_for_stage(dossier: Dossier, stage: SalesStage | str) -> list[str]:

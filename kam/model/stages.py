@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..config import load_config
 from ..errors import InputError, ValidationProblem
+from .base import short_repr
 
 if TYPE_CHECKING:
     from .dossier import Dossier
@@ -78,7 +79,7 @@ class StageModel(BaseModel):
     def unknown_message(self, name: object) -> str:
         """What to say of a stage name the model does not know."""
         aliases = ", ".join(f"{a} -> {t}" for a, t in self.aliases.items()) or "none"
-        return (f"unknown deal stage {name!r}; valid: {', '.join(self.ids)} "
+        return (f"unknown deal stage {short_repr(name)}; valid: {', '.join(self.ids)} "
                 f"(aliases: {aliases})")
 
     def canonical(self, name: str) -> str:
@@ -92,7 +93,8 @@ class StageModel(BaseModel):
         try:
             return lookup[_key(name)]
         except KeyError:
-            raise ValueError(f"{name!r} is not a stage; stages: {', '.join(self.ids)}") from None
+            raise ValueError(
+                f"{short_repr(name)} is not a stage; stages: {', '.join(self.ids)}") from None
 
     def positions(self, values: pd.Series, frame: pd.DataFrame, *, what: str) -> np.ndarray:
         """The 0-based position of each stage name in ``values``; an unknown name raises
@@ -111,7 +113,8 @@ class StageModel(BaseModel):
             problems.append(ValidationProblem(
                 record=f"{len(rows)} {what} (e.g. deal {deal} of account {first['account_id']})",
                 field="stage",
-                message=f"unknown stage {uniques[int(i)]!r}; valid stages: {', '.join(self.ids)} "
+                message=f"unknown stage {short_repr(uniques[int(i)])}; valid stages: "
+                        f"{', '.join(self.ids)} "
                         f"(aliases: {aliases}); add it to 'aliases' in stages.yaml to map it "
                         "onto a stage",
             ))

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import Id, KamModel
+from .base import Id, KamModel, Text
 
 __all__ = ["Team", "TeamMember", "TeamRole"]
 
@@ -19,10 +19,10 @@ class TeamRole(StrEnum):
 
 class TeamMember(KamModel):
     id: Id
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
     role: TeamRole = TeamRole.KAM
     manager: Id | None = Field(None, description="Id of the member they report to.")
-    region: str | None = None
+    region: Text | None = None
     active: bool = True
 
 

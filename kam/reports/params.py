@@ -440,11 +440,15 @@ def _demo_key() -> str:
 def demo_workspace(build: bool = True) -> Path:
     """The demo workspace a report uses when its ``workspace`` parameter is ``"demo"``.
 
-    It is built once into ``$KAM_DEMO_CACHE`` (default: a ``kam-demo-*`` folder in the system
-    temporary folder, keyed by kam's version and the demo's source) and reused; concurrent
-    builders (parallel notebooks) each build into a private folder and the first to finish wins.
+    It is built once into a ``kam-demo-*`` folder (keyed by kam's version and the demo's source)
+    of the user's private cache folder (:func:`kam.demo.cache.demo_cache_dir`:
+    ``$KAM_DEMO_CACHE``, else ``$XDG_CACHE_HOME/kam`` or ``~/.cache/kam``, mode 0700, never a
+    shared temporary folder another user could create first) and reused; concurrent builders
+    (parallel notebooks) each build into a private folder and the first to finish wins.
     """
-    base = Path(os.environ.get("KAM_DEMO_CACHE") or tempfile.gettempdir())
+    from ..demo.cache import demo_cache_dir
+
+    base = demo_cache_dir(create=build)
     uid = os.getuid() if hasattr(os, "getuid") else 0
     target = base / f"kam-demo-{uid}-{_demo_key()}"
     if not build or (target / "workspace.db").exists():

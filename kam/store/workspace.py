@@ -4,6 +4,10 @@ History is never overwritten: every save of an account is a new revision with au
 message. A save names the revision it was based on; if someone saved in between, it raises
 :class:`~kam.errors.StaleRevision` and writes nothing. Multi-account writes (imports) run in one
 transaction: all or nothing.
+
+A workspace that another program keeps locked longer than the wait, a damaged file or another
+application's database gives a :class:`~kam.errors.WorkspaceError` naming the file, never a
+database traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from sqlalchemy import (
     Engine,
     and_,
@@ -30,15 +37,20 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from .._gc import gc_paused
+from ..config import ConfigSource
 from ..errors import (
     AccountNotFound,
     DuplicateAccount,
     InputError,
+    NotAWorkspace,
     RevisionNotFound,
     StaleRevision,
     ValidationProblem,
+    WorkspaceError,
+    WorkspaceLocked,
 )
 from ..model import (
     Dossier,
@@ -47,9 +59,13 @@ from ..model import (
     Team,
     check_deal_stage,
     check_stage,
+    default_cost_config,
+    load_cost_to_serve,
     load_stages,
     validate_dossier,
 )
+from ..model.base import TEXT_PATTERN, bound_message, check_text, short_repr
+from ..model.dossier import error_message, problems_from_pydantic
 from .diff import diff_records
 from .schema import documents, metadata, revisions
 
@@ -62,6 +78,14 @@ _TEAM = "team"
 _TEAM_KEY = "team"
 # Stored revisions passed every check when they were saved: loading skips the reference checks.
 _TRUSTED = {"skip_references": True}
+LOCK_TIMEOUT = 5.0
+"""Seconds a save waits for another writer to finish before it gives up (SQLite)."""
+_READ = "kam_read"  # execution option of read-only connections: a deferred BEGIN
+_TABLES = {
+    "documents": {"kind", "key", "head", "name"},
+    "revisions": {"id", "kind", "key", "number", "based_on", "author", "created_at", "message",
+                  "data"},
+}
 
 
 def default_location() -> str:
@@ -101,7 +125,100 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers queue instead of failing late
+        if conn.get_execution_options().get(_READ):
+            conn.exec_driver_sql("BEGIN")  # readers see a snapshot and never wait for a writer
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers queue instead of failing late
+
+
+def _check_file(db: Path, create: bool, timeout: float) -> None:
+    """Refuse a ``workspace.db`` that is damaged or not a kam workspace before kam touches it
+    (opening it as a workspace would switch another application's database to WAL mode, and
+    ``create`` would add kam's tables to it)."""
+    try:
+        con = sqlite3.connect(str(db), timeout=timeout)
+    except sqlite3.Error as e:
+        raise WorkspaceError(f"{db}: cannot open the workspace file ({e}); check that it exists "
+                             "and that you may read it") from None
+    try:
+        tables = {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        columns = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")}
+                   for t in _TABLES if t in tables}
+    except sqlite3.DatabaseError as e:
+        if "locked" in str(e):
+            raise WorkspaceLocked(str(db.parent), timeout, writing=False,
+                                  holders=_holders(str(db))) from None
+        if "unable to open" in str(e):
+            raise WorkspaceError(f"{db}: cannot open the workspace file ({e}); check that you "
+                                 "may read and write it and its folder") from None
+        raise NotAWorkspace(
+            f"{db} is not a kam workspace: the file is damaged or is not an SQLite database "
+            f"({e}). Restore it from a backup, or move it away and create a new workspace with "
+            f"'kam init {shlex.quote(str(db.parent))}'") from None
+    finally:
+        con.close()
+    if not tables:
+        if create:
+            return
+        raise NotAWorkspace(
+            f"{db} holds no kam workspace (an empty database); create one with "
+            f"'kam init {shlex.quote(str(db.parent))}'")
+    if set(_TABLES) - tables:
+        shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
+        raise NotAWorkspace(
+            f"{db} is not a kam workspace: it is an SQLite database of another application "
+            f"(tables: {shown}); kam left it untouched. Use another folder for the workspace")
+    for table, wanted in _TABLES.items():
+        lacking = wanted - columns[table]
+        if lacking:
+            raise NotAWorkspace(
+                f"{db} is not a kam workspace this version can read: its table {table!r} lacks "
+                f"the columns {', '.join(sorted(lacking))}")
+
+
+def _holders(db: str, limit: int = 3) -> list[str]:
+    """Best effort (Linux): the other local processes that have the database file open, as
+    ``pid <n> (<command line>)``, so a locked workspace can say who holds it."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    try:
+        wanted = {str(Path(db).resolve()), str(Path(db + "-wal").resolve())}
+    except OSError:
+        return []
+    out = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            opened = any(os.readlink(fd) in wanted for fd in (entry / "fd").iterdir())
+            if not opened:
+                continue
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone, or another user's process
+            continue
+        cmd = " ".join(cmd.split())
+        out.append(f"pid {entry.name} ({cmd if len(cmd) <= 60 else cmd[:57] + '...'})")
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _check_revision_text(author: object, message: object) -> None:
+    """Author and message of a revision are text without control characters."""
+    problems = []
+    for field, value in (("author", author), ("message", message)):
+        if not isinstance(value, str):
+            problems.append(ValidationProblem(
+                "revision", field, f"expected text, found {short_repr(value)}"))
+            continue
+        try:
+            check_text(value)
+        except ValueError as e:
+            problems.append(ValidationProblem("revision", field, str(e)))
+    if problems:
+        raise InputError(problems)
 
 
 class Workspace:
@@ -118,6 +235,14 @@ class Workspace:
     stages
         The stage model deal stages are checked against on every save (default:
         ``templates/stages.yaml``).
+    cost_config
+        The cost-to-serve configuration cost lines, budgets and activity lines are checked
+        against on every save (a :class:`~kam.model.CostToServeConfig`, a YAML file or a mapping
+        of settings; default: ``templates/cost_to_serve.yaml``): a line a profitability report
+        would refuse is never stored.
+    lock_timeout
+        Seconds to wait for another program that is writing (SQLite) before giving up with
+        :class:`~kam.errors.WorkspaceLocked`.
 
     Examples
     --------
@@ -137,23 +262,35 @@ class Workspace:
     """
 
     def __init__(self, location: str | os.PathLike[str] | None = None, *, create: bool = False,
-                 stages: StageModel | None = None):
+                 stages: StageModel | None = None,
+                 cost_config: ConfigSource = None,
+                 lock_timeout: float = LOCK_TIMEOUT):
         self.location = str(location or default_location())
         self.stages = stages or load_stages()
+        self.cost_config = (default_cost_config() if cost_config is None
+                            else load_cost_to_serve(cost_config))
+        self.lock_timeout = lock_timeout
         url, folder = _to_url(self.location)
         if folder is not None:
+            db = folder / _DB_FILE
             if create:
                 folder.mkdir(parents=True, exist_ok=True)
-            elif not (folder / _DB_FILE).exists():
+            elif not db.exists():
                 raise FileNotFoundError(
                     f"No kam workspace at {folder}: run 'kam init {folder}' or 'kam demo {folder}' "
                     "first, or set KAM_WORKSPACE to an existing workspace"
                 )
-        self.engine = create_engine(url)
-        if url.startswith("sqlite"):
+            if db.is_dir():
+                raise NotAWorkspace(f"{db} is a folder, not a workspace file")
+            if db.exists():
+                _check_file(db, create, lock_timeout)
+        sqlite = url.startswith("sqlite")
+        self.engine = create_engine(url, connect_args={"timeout": lock_timeout} if sqlite else {})
+        if sqlite:
             _sqlite_pragmas(self.engine)
         if create:
-            metadata.create_all(self.engine)
+            with self._db_errors(writing=True):
+                metadata.create_all(self.engine)
 
     def __repr__(self) -> str:
         return f"Workspace({self.location!r})"
@@ -169,13 +306,66 @@ class Workspace:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        """One write transaction (all or nothing)."""
+        with self._db_errors(writing=True), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read-only connection: one consistent snapshot, never waiting for a writer."""
+        with self._db_errors(writing=False), self.engine.connect().execution_options(
+                **{_READ: True}) as conn:
+            yield conn
+
+    @contextmanager
+    def _db_errors(self, *, writing: bool) -> Iterator[None]:
+        """Turn the database's own failures into errors that say what happened and what to do."""
+        try:
+            yield
+        except DBAPIError as e:
+            text = str(e.orig if e.orig is not None else e)
+            where = self._db_name()
+            if "locked" in text:
+                raise WorkspaceLocked(self.location, self.lock_timeout, writing=writing,
+                                      holders=_holders(self._db_name())) from None
+            if any(s in text for s in ("not a database", "malformed", "no such table",
+                                       "no such column")):
+                raise NotAWorkspace(
+                    f"{where} is not a kam workspace, or is damaged ({text}); restore it from a "
+                    "backup or create a new workspace with 'kam init'") from None
+            if "readonly" in text or "read-only" in text:
+                raise WorkspaceError(
+                    f"{where} is read-only: kam cannot save into it; ask for write access or "
+                    "copy the workspace to a folder of your own") from None
+            raise
+
+    def _db_name(self) -> str:
+        _, folder = _to_url(self.location)
+        return str(folder / _DB_FILE) if folder is not None else self.location
+
+    def _parse(self, data: str, key: str, number: int) -> Dossier:
+        """A stored revision as a dossier (a damaged one is named, not shown as a traceback)."""
+        try:
+            dossier = Dossier.model_validate_json(data, context=_TRUSTED)
+        except ValidationError as e:
+            kept = _as_stored(data, e)
+            if kept is not None:
+                dossier = kept
+                dossier._loaded_from = (self.location, key, number)
+                return dossier
+            first = problems_from_pydantic(e, {})[0]
+            raise NotAWorkspace(
+                f"{self._db_name()}: revision {number} of account {key!r} is damaged and cannot "
+                f"be read ({first.field}: {first.message}); restore the account with "
+                f"ws.restore({key!r}, <an earlier revision>) or the file from a backup"
+            ) from None
+        dossier._loaded_from = (self.location, key, number)
+        return dossier
 
     # -- reading ---------------------------------------------------------------------------
     def account_ids(self) -> list[str]:
         """Ids of all accounts, sorted."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 select(documents.c.key)
                 .where(documents.c.kind == _ACCOUNT)
@@ -191,7 +381,7 @@ class Workspace:
 
     def head(self, account_id: str) -> int:
         """The newest revision number of an account."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return self._head(conn, _ACCOUNT, account_id)
 
     def _head(self, conn: Connection, kind: str, key: str) -> int:
@@ -216,7 +406,8 @@ class Workspace:
         if as_of is None:
             return head
         if isinstance(as_of, bool) or not isinstance(as_of, int | date | datetime):
-            raise TypeError(f"as_of must be a revision number, a date or a datetime, got {as_of!r}")
+            raise TypeError("as_of must be a revision number, a date or a datetime, got "
+                            f"{short_repr(as_of)}")
         if isinstance(as_of, int):
             if not 1 <= as_of <= head:
                 raise RevisionNotFound(
@@ -242,12 +433,10 @@ class Workspace:
     def load(self, account_id: str, as_of: int | date | datetime | None = None) -> Dossier:
         """The dossier of an account: the newest revision, or the one in force ``as_of`` a
         revision number, a date (end of that day) or a datetime (UTC if naive)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             number = self._revision_number(conn, account_id, as_of)
             data = _revision_data(conn, _ACCOUNT, account_id, number)
-        dossier = Dossier.model_validate_json(data, context=_TRUSTED)
-        dossier._loaded_from = (self.location, account_id, number)
-        return dossier
+        return self._parse(data, account_id, number)
 
     def load_all(self, account_ids: Iterable[str] | None = None) -> list[Dossier]:
         """The newest dossier of every account (or of ``account_ids``), sorted by id."""
@@ -268,7 +457,7 @@ class Workspace:
         out = []
         # Thousands of freshly built models would trigger the cyclic GC over and over (they are
         # all alive, so it finds nothing); pausing it makes a bulk load ~3x faster.
-        with self.engine.connect() as conn, gc_paused():
+        with self._read() as conn, gc_paused():
             if wanted is not None:
                 missing = wanted - set(self._keys(conn))
                 if missing:
@@ -276,9 +465,7 @@ class Workspace:
             for key, number, data in conn.execute(query):
                 if wanted is not None and key not in wanted:
                     continue
-                d = Dossier.model_validate_json(data, context=_TRUSTED)
-                d._loaded_from = (self.location, key, number)
-                out.append(d)
+                out.append(self._parse(data, key, number))
         return out
 
     def revision_of(self, dossier: Dossier) -> int | None:
@@ -290,7 +477,7 @@ class Workspace:
 
     def history(self, account_id: str) -> pd.DataFrame:
         """Every revision of an account, oldest first."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             self._head(conn, _ACCOUNT, account_id)
             rows = conn.execute(
                 select(
@@ -329,7 +516,7 @@ class Workspace:
         it changes whenever their data changes."""
         wanted = None if account_ids is None else set(account_ids)
         h = hashlib.sha256()
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for kind, key, head in conn.execute(
                 select(documents.c.kind, documents.c.key, documents.c.head).order_by(
                     documents.c.kind, documents.c.key
@@ -466,6 +653,7 @@ class Workspace:
         *,
         restoring: bool = False,
     ) -> Revision:
+        _check_revision_text(author, message)
         key = dossier.account.id
         if based_on is None:
             based_on = self.revision_of(dossier)
@@ -488,7 +676,7 @@ class Workspace:
         # The door of the store: the whole dossier is checked as an import checks it, however
         # its objects were changed (ids, references, stages, value ranges), then against the
         # revision it replaces (stage gate, stage history) and the team.
-        checked = validate_dossier(dossier, stages=self.stages)
+        checked = validate_dossier(dossier, stages=self.stages, cost_config=self.cost_config)
         before = _revision_data(conn, _ACCOUNT, key, head) if head else None
         self._check(conn, checked, before, restoring=restoring)
         data = checked.model_dump_json()
@@ -569,7 +757,7 @@ class Workspace:
     # -- the team roster -------------------------------------------------------------------
     def team(self) -> Team:
         """Our sales team (planners, KAMs, client-managers)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return self._team(conn)
 
     def _team(self, conn: Connection) -> Team:
@@ -588,6 +776,8 @@ class Workspace:
     def _save_team(
         self, conn: Connection, team: Team, author: str, message: str, at: datetime | None
     ) -> Revision:
+        _check_revision_text(author, message)
+        team = _checked_team(team)
         head = self._head(conn, _TEAM, _TEAM_KEY)
         created = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         conn.execute(
@@ -615,6 +805,68 @@ class Workspace:
         )
 
 
+def _older_rule(err: Any) -> bool:
+    """Whether a stored value breaks only a rule newer than the revision: text with a control
+    character, or a figure beyond +-1e15 (both were accepted before they were refused)."""
+    ctx = err.get("ctx") or {}
+    if err["type"] == "string_pattern_mismatch":
+        return ctx.get("pattern") == TEXT_PATTERN
+    if err["type"] in ("less_than_equal", "greater_than_equal"):
+        return bound_message(ctx.get("le", ctx.get("ge")), "") is not None
+    return False
+
+
+def _as_stored(text: str, error: ValidationError) -> Dossier | None:
+    """A stored revision that breaks only rules newer than itself, loaded exactly as stored.
+
+    History is never lost to a new rule, and one old revision must not stop every analysis of
+    the workspace: the values are checked against placeholders, then put back as stored. The next
+    save of the account is checked as every save is, and names each value to fix. ``None`` when
+    the revision is damaged in any other way."""
+    errors = error.errors(include_url=False)
+    if not all(_older_rule(err) for err in errors):
+        return None
+    kept: list[tuple[list[int | str], int | str, Any]] = []
+    try:
+        data = json.loads(text)
+        for err in errors:
+            *path, last = err["loc"]
+            node = data
+            for step in path:
+                node = node[step]
+            kept.append((path, last, node[last]))
+            node[last] = "?" if isinstance(node[last], str) else 1
+        dossier = Dossier.model_validate(data, context=_TRUSTED)
+    except (ValidationError, ValueError, LookupError, TypeError):
+        return None
+    for path, last, value in kept:
+        obj: Any = dossier
+        for step in path:
+            obj = obj[step] if isinstance(step, int) else getattr(obj, step)
+        if isinstance(last, int):
+            obj[last] = value
+        else:
+            obj.__dict__[last] = value  # as stored, past the check it predates
+    return dossier
+
+
+def _checked_team(team: Team) -> Team:
+    """The team roster validated again as a whole (lists changed in place included)."""
+    data = team.model_dump(mode="json", warnings=False, fallback=lambda v: f"<{type(v).__name__}>")
+    try:
+        return Team.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False):
+            loc = list(err["loc"])
+            record = "team" + (f" / members[{loc[1]}]" if loc[:1] == ["members"] and len(loc) > 1
+                               and isinstance(loc[1], int) else "")
+            rest = loc[2:] if record != "team" else loc
+            field, msg = error_message(err, ".".join(str(x) for x in rest))
+            problems.append(ValidationProblem(record, field, msg))
+        raise InputError(problems) from None
+
+
 def _revision_data(conn: Connection, kind: str, key: str, number: int) -> str:
     """The stored JSON of one revision."""
     query = select(revisions.c.data).where(
@@ -637,7 +889,8 @@ def _team_problems(d: Dossier, team: Team) -> list[ValidationProblem]:
             if value and value not in known and not (also and value in also):
                 what = "a team member or a client person" if also else "a team member"
                 problems.append(
-                    ValidationProblem(record, field, f"{value!r} is not {what}; team: {hint}")
+                    ValidationProblem(record, field,
+                                      f"{short_repr(value)} is not {what}; team: {hint}")
                 )
 
     check(acc, "kam", [d.account.kam])
