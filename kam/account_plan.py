@@ -34,11 +34,10 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError, KamError, ValidationProblem
-from .health import as_day
 from .model import AccountPlan, ActionStatus, Dossier, Team
+from .model.diff import diff_records
 from .opportunities import opportunity_matrix
-from .periods import start_date
-from .store.diff import diff_records
+from .periods import as_day, start_date
 
 __all__ = [
     "PlanStatus",

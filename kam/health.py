@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from pydantic import Field, model_validator
 
 from .config import ConfigSource, load_config
 from .model import BuyingRole, CommitmentStatus, Dossier, KamModel, Person, ProjectStatus
+from .periods import as_day
 
 __all__ = [
     "FACTORS",
@@ -155,15 +156,6 @@ def _config(config: HealthConfig | str | Path | None) -> HealthConfig:
 
 
 # -- shared helpers ----------------------------------------------------------------------------
-def as_day(today: date) -> date:
-    """``today`` as a plain date (a datetime is cut to its date); anything else is a TypeError."""
-    if isinstance(today, datetime):
-        return today.date()
-    if not isinstance(today, date):
-        raise TypeError(f"today must be a date, got {type(today).__name__} {today!r}")
-    return today
-
-
 def last_contacts(dossier: Dossier, today: date) -> dict[str, date]:
     """Date of the last interaction (on or before ``today``) each client person took part in.
 

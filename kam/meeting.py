@@ -34,10 +34,11 @@ from pydantic import Field
 
 from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
-from .health import as_day, last_contacts
+from .health import last_contacts
 from .model import Awareness, CommitmentStatus, Dossier, KamModel, Need, NeedLevel, Person
 from .needmap import NeedMap
 from .opportunities import load_opportunity_config
+from .periods import as_day
 
 __all__ = [
     "MeetingSheet",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "FREQS",
     "Freq",
     "NoData",
+    "as_day",
     "bounds",
     "check_freq",
     "end_date",
@@ -317,3 +318,16 @@ def select(
     if as_of is not None:
         keep &= start <= as_of.year * 12 + as_of.month - 1
     return frame[keep]
+
+
+def as_day(today: date) -> date:
+    """``today`` as a plain date (a datetime is cut to its date); anything else is a TypeError.
+
+    >>> as_day(datetime(2026, 3, 1, 14, 30))
+    datetime.date(2026, 3, 1)
+    """
+    if isinstance(today, datetime):
+        return today.date()
+    if not isinstance(today, date):
+        raise TypeError(f"today must be a date, got {type(today).__name__} {today!r}")
+    return today

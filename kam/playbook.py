@@ -25,7 +25,7 @@ from pydantic import Field, model_validator
 
 from .config import ConfigSource, load_config
 from .errors import InputError, ValidationProblem
-from .health import as_day, last_contacts
+from .health import last_contacts
 from .meeting import needs_by_person
 from .model import (
     Awareness,
@@ -45,6 +45,7 @@ from .model.stages import StageModel, load_stages
 from .model.stages import stage_problems as _stage_problems
 from .needmap import NeedMap
 from .opportunities import load_opportunity_config
+from .periods import as_day
 
 __all__ = [
     "DecisionPlay",

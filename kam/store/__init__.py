@@ -1,6 +1,6 @@
 """The workspace store: versioned dossiers in a SQL database."""
 
-from .diff import diff_records
+from ..model.diff import diff_records
 from .session import EDITS, Edit, EditSession
 from .workspace import DEFAULT_PATH, Revision, Workspace, default_location
 

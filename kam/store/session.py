@@ -20,8 +20,8 @@ import pandas as pd
 from ..config import current_user
 from ..errors import InputError, KamError, ValidationProblem
 from ..model import Dossier
+from ..model.diff import diff_records
 from ..model.edits import DossierEdits
-from .diff import diff_records
 from .workspace import Revision, Workspace
 
 __all__ = ["EDITS", "Edit", "EditSession"]

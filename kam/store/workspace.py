@@ -65,8 +65,8 @@ from ..model import (
     validate_dossier,
 )
 from ..model.base import TEXT_PATTERN, bound_message, check_text, short_repr
+from ..model.diff import diff_records
 from ..model.dossier import error_message, problems_from_pydantic
-from .diff import diff_records
 from .schema import documents, metadata, revisions
 
 __all__ = ["DEFAULT_PATH", "Revision", "Workspace", "default_location"]

@@ -1,4 +1,5 @@
-"""Field-level differences between two versions of a record tree."""
+"""Field-level differences between two versions of a record tree (a dossier and its revisions:
+the history, the workbook's diff view, the changes of an account plan)."""
 
 from __future__ import annotations
 
