@@ -478,8 +478,9 @@ def deal_status(dossier: Dossier, today: date,
     """The deal status report (DOMAIN.md §3 tool 5): one row per open deal.
 
     Columns: ``deal_id``, ``title``, ``stage``, ``since`` (when it entered the stage: the last
-    matching ``history`` entry, else ``created``), ``days_in_stage`` (``<NA>`` when unknown),
-    ``decision_stage``, ``for`` and ``against`` ("name (roles)"), ``next_steps``, ``risks``
+    matching ``history`` entry, else ``created``), ``days_in_stage`` (``<NA>`` when unknown, or
+    when the stage date is after ``today``: that is listed as a risk, never shown as negative
+    days), ``decision_stage``, ``for`` and ``against`` ("name (roles)"), ``next_steps``, ``risks``
     (recorded ones, then derived: no known power point, influential persons against,
     supporters who left, overdue commitments, stale deal, close date passed; joined by "; ")
     and ``n_risks``.
@@ -495,6 +496,10 @@ def deal_status(dossier: Dossier, today: date,
         since = _stage_since(deal, model)
         days = (today - since).days if since else None
         risks = list(deal.risks)
+        if days is not None and days < 0:  # a date after the report's date: no negative days
+            days = None
+            risks.append(f"stage entered on {since.isoformat()}, after the report date "
+                         f"{today.isoformat()}: check the deal's stage history")
         if not any(BuyingRole.POWER in p.roles for p in active):
             risks.append("no known power point")
         for pid in deal.against_persons:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -358,6 +359,18 @@ def test_deal_status_report_hand_worked() -> None:
 def test_deal_status_flags_missing_power_point() -> None:
     got = deal_status(make(gone=("pP",)), TODAY)
     assert all("no known power point" in r for r in got["risks"])
+
+
+def test_deal_status_never_shows_negative_days_in_stage() -> None:
+    # entered "sale" on 2026-07-10, ten days after the report date 2026-06-30: the days are
+    # unknown (not -10) and the date is flagged as a risk
+    d5 = Deal(id="D5", title="Valves", stage="sale",
+              history=[StageChange(stage="lead", on=date(2026, 5, 1)),
+                       StageChange(stage="sale", on=date(2026, 7, 10))])
+    row = deal_status(make(deals=[d5]), TODAY).iloc[0]
+    assert date(2026, 6, 30) == TODAY and pd.isna(row["days_in_stage"])
+    assert ("stage entered on 2026-07-10, after the report date 2026-06-30: check the deal's "
+            "stage history") in row["risks"].split("; ")
 
 
 def test_deal_status_of_no_deal_is_an_empty_table() -> None:
