@@ -76,8 +76,10 @@ def load_yaml(path: str | Path) -> Any:
         raise ConfigError(f"{path}: file not found") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    from .io.yaml_io import CheckedLoader  # duplicate keys, alias bombs, tags: refused
+
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=CheckedLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -16,10 +16,19 @@ transition with the largest ``lost_share``.
 Overall **conversion** is contracts won / deals worked (DOMAIN.md: 3 of 100 = 3%), all deals of
 the selection counted; ``win_rate`` is won / (won + lost), the closed deals only. **Financial
 conversion** weighs deals by budget: value won / budget worked.
+
+**Along the reporting line.** A deal's ``manager`` is the team member working it; their
+**planner** is the lead manager they report to (DOMAIN.md §9: planners assign clients to
+client-managers and control their work), found up the team's reporting line (:class:`Roster`).
+Conversion, the funnel and the cross statistics are computed ``by="manager"`` or
+``by="planner"``; a manager without a planner goes under ``(no planner)``. Every table names
+the people: ``manager_id`` (or ``planner_id``) holds the team id and ``manager`` (``planner``)
+the person's name from the team given as ``team`` (the id itself without a team).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,27 +37,154 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, ValidationProblem
-from .model import Tables
+from .model import Tables, Team, TeamRole
 from .model.stages import Stage, StageModel, load_stages
 from .periods import NoData, bounds, frame_of, month_of_dates, need_columns, span
 
 __all__ = [
+    "NO_PLANNER",
     "OUTCOMES",
     "Funnel",
+    "Roster",
     "Stage",
     "StageModel",
     "conversion",
     "funnel",
+    "group_columns",
     "load_stages",
     "loss_reasons",
     "manager_stage_conversion",
     "time_in_stage",
     "weakest_link",
+    "with_people",
 ]
 
 OUTCOMES = {"open": "open", "won": "won", "refused": "lost", "declined": "lost"}
 """Deal outcomes and how the funnel counts them."""
 UNASSIGNED = "(unassigned)"
+"""The manager of the deals that name none."""
+NO_PLANNER = "(no planner)"
+"""The planner group of the deals whose manager has no planner up the reporting line."""
+PEOPLE = ("manager", "planner")
+"""Groupings along the reporting line; each gives an id column and a name column."""
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The people of the team as the analyses show them: a name per member id and each
+    member's planner.
+
+    A member's **planner** is the nearest member up their reporting line
+    (:attr:`~kam.model.TeamMember.manager`, "reports to") whose role is ``planner``: the member
+    themself if they are one. A member whose line ends without a planner, or an id that is not
+    in the team, has none (:data:`NO_PLANNER`). The name shown is the member's name; two members
+    with the same name are told apart by their id (``Ann Lee (ann.lee.2)``); an id that is not
+    in the team shows as itself.
+
+    Examples
+    --------
+    >>> from kam.model import Team, TeamMember
+    >>> team = Team(members=[
+    ...     TeamMember(id="dir", name="Dana Reyes", role="planner"),
+    ...     TeamMember(id="kam1", name="Ann Lee", manager="dir"),
+    ...     TeamMember(id="cm1", name="Bo Chan", role="client manager", manager="kam1"),
+    ...     TeamMember(id="solo", name="Sam Ortiz")])
+    >>> r = Roster.of(team)
+    >>> r.planner_ids(["cm1", "dir", "solo", "nobody"]).tolist()
+    ['dir', 'dir', '(no planner)', '(no planner)']
+    >>> r.label(["cm1", "nobody"]).tolist()
+    ['Bo Chan', 'nobody']
+    """
+
+    names: dict[str, str]
+    """Member id -> the name shown."""
+    planners: dict[str, str]
+    """Member id -> planner id, for the members who have a planner."""
+
+    @classmethod
+    def of(cls, team: Team | None, *, planners: bool = True) -> Roster:
+        """The roster of ``team`` (``None``: no names, no planners; ``planners=False``: the
+        names only).
+
+        Raises :class:`~kam.errors.InputError` if a reporting line runs in a circle without
+        reaching a planner.
+        """
+        if team is None:
+            return cls({}, {})
+        members = {m.id: m for m in team.members}
+        same = Counter(m.name for m in team.members)
+        names = {m.id: m.name if same[m.name] == 1 else f"{m.name} ({m.id})"
+                 for m in team.members}
+        above: dict[str, str] = {}
+        for m in team.members if planners else ():
+            line, cur = [m.id], m
+            while cur.role != TeamRole.PLANNER:
+                up = cur.manager
+                if up is None or up not in members:
+                    break
+                if up in line:
+                    raise InputError([ValidationProblem(
+                        record=f"team member {m.id} ({m.name})", field="manager",
+                        message=f"the reporting line {' -> '.join([*line, up])} runs in a "
+                                "circle and reaches no planner; make one of them report to a "
+                                "planner or to nobody")])
+                line.append(up)
+                cur = members[up]
+            else:
+                above[m.id] = cur.id
+        return cls(names, above)
+
+    def label(self, ids: Sequence[str] | pd.Series | np.ndarray) -> pd.Series:
+        """The names shown for member ``ids`` (an unknown id, or a group such as
+        ``(unassigned)``, shows as itself)."""
+        s = pd.Series(ids, dtype=object)
+        return s.map({i: self.names.get(i, i) for i in s.unique()}).astype(object)
+
+    def planner_ids(self, manager_ids: Sequence[str] | pd.Series | np.ndarray
+                    ) -> pd.Series:
+        """The planner id of each manager id (:data:`NO_PLANNER` where there is none)."""
+        s = pd.Series(manager_ids, dtype=object)
+        return s.map({i: self.planners.get(i, NO_PLANNER) for i in s.unique()}).astype(object)
+
+
+def _keys(by: str | Sequence[str] | None, options: Sequence[str], what: str) -> list[str]:
+    """``by`` as a list of keys, each one of ``options`` (else a ValueError naming them)."""
+    keys = [by] if isinstance(by, str) else list(by or [])
+    for k in keys:
+        if k not in options:
+            raise ValueError(f"cannot {what} by {k!r}; options are {', '.join(options)}")
+    return keys
+
+
+def group_columns(keys: Sequence[str]) -> list[str]:
+    """The columns a grouping by ``keys`` shows: ``manager_id`` and ``manager`` for
+    ``"manager"``, ``planner_id`` and ``planner`` for ``"planner"``, the key itself otherwise.
+
+    >>> group_columns(["planner", "period"])
+    ['planner_id', 'planner', 'period']
+    """
+    return [c for k in keys for c in ((f"{k}_id", k) if k in PEOPLE else (k,))]
+
+
+def with_people(frame: pd.DataFrame, keys: Sequence[str], team: Team | None) -> pd.DataFrame:
+    """``frame`` (one row per deal, with ``manager_id``) with the columns of
+    :func:`group_columns` that grouping by ``keys`` needs: the manager's name, the planner's
+    id and name (:class:`Roster`). Grouping by planner needs the team."""
+    if "planner" in keys and team is None:
+        raise ValueError("grouping by planner needs the team roster (who reports to whom): "
+                         "pass team=..., e.g. team=workspace.team()")
+    if not any(k in PEOPLE for k in keys):
+        return frame
+    roster = Roster.of(team, planners="planner" in keys)
+    ids = frame["manager_id"].to_numpy(object)
+    extra: dict[str, np.ndarray] = {}
+    if "manager" in keys:
+        extra["manager"] = roster.label(ids).to_numpy(object)
+    if "planner" in keys:
+        planner = roster.planner_ids(ids)
+        extra["planner_id"] = planner.to_numpy(object)
+        extra["planner"] = roster.label(planner).to_numpy(object)
+    return frame.assign(**extra)
 
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -75,7 +211,7 @@ def _deal_months(deals: pd.DataFrame) -> np.ndarray:
 def _prepare(t: Tables, model: StageModel, period: str | None,
              as_of: date | None) -> pd.DataFrame:
     """One row per deal of the selection: ``reached`` (stage position), ``status`` (open, won,
-    lost), ``manager``, ``budget`` (planned, else refined, else actual) and ``value_won``."""
+    lost), ``manager_id``, ``budget`` (planned, else refined, else actual) and ``value_won``."""
     deals = need_columns(frame_of(t, "deals"), "deals table", ["stage"])
     if period is not None:
         ps, pe = span(period)
@@ -86,7 +222,7 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
                          "with deals")
     if as_of is not None and not deals.empty:
         deals = deals[~_after(deals["created"], as_of)]
-    cols = ["account_id", "id", "manager", "product_group", "reached", "status", "outcome",
+    cols = ["account_id", "id", "manager_id", "product_group", "reached", "status", "outcome",
             "refusal_reason", "budget", "value_won"]
     if deals.empty:
         return pd.DataFrame(columns=cols)
@@ -133,7 +269,7 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
     return pd.DataFrame({
         "account_id": deals["account_id"].to_numpy(object),
         "id": deals["id"].to_numpy(object),
-        "manager": manager.where(manager.notna(), UNASSIGNED).to_numpy(object),
+        "manager_id": manager.where(manager.notna(), UNASSIGNED).to_numpy(object),
         "product_group": deals["product_group"].astype(object).fillna("(none)").to_numpy(object),
         "reached": reached,
         "status": status,
@@ -230,34 +366,67 @@ def weakest_link(transitions: pd.DataFrame) -> pd.Series | None:
     return order.iloc[0]
 
 
+_WEAKEST = ["number", "from_stage", "to_stage", "entered", "decided", "lost", "lost_share"]
+
+
 @dataclass(frozen=True)
 class Funnel:
-    """Stage counts and transitions of a selection of deals.
+    """Stage counts and transitions of a selection of deals, overall or per group.
 
     ``stages``: ``number``, ``stage``, ``label``, ``reached``, ``open`` / ``won`` / ``lost``
     (deals whose furthest stage it is), ``share_of_first`` and ``value_reached`` (budget of the
-    deals that reached it). ``transitions``: see the module notes. ``totals``: one row of
-    :func:`conversion`.
+    deals that reached it). ``transitions``: see the module notes. ``totals``: :func:`conversion`
+    (one row, or one per group). A funnel split ``by`` a grouping has the group's columns
+    (:func:`group_columns`) first in each table.
     """
 
     stages: pd.DataFrame
     transitions: pd.DataFrame
     totals: pd.DataFrame
     model: StageModel
+    by: tuple[str, ...] = ()
+    """The grouping (e.g. ``("planner",)``); ``()`` for the whole selection."""
 
     @property
     def weakest(self) -> pd.Series | None:
-        """The weakest link (:func:`weakest_link`)."""
+        """The weakest link (:func:`weakest_link`) of a funnel that is not split; a split one
+        has one per group: :attr:`weakest_links`."""
+        if self.by:
+            raise ValueError(f"this funnel is split by {', '.join(self.by)}: each group has its "
+                             "own weakest link; use .weakest_links (one row per group)")
         return weakest_link(self.transitions)
 
+    @property
+    def weakest_links(self) -> pd.DataFrame:
+        """The weakest link of each group (of the whole selection if not split): the group's
+        columns, then ``number``, ``from_stage``, ``to_stage``, ``entered``, ``decided``,
+        ``lost`` and ``lost_share`` of its weakest transition -- missing (``<NA>`` / NaN) for a
+        group that has lost no deal yet, which is still listed."""
+        cols = group_columns(self.by)
+        tr = self.transitions
+        cand = tr[tr["lost"] > 0].sort_values(
+            [*cols, "lost_share", "lost", "number"],
+            ascending=[True] * len(cols) + [False, False, True])
+        if cols:
+            best = cand.drop_duplicates(cols)[[*cols, *_WEAKEST]]
+            out = self.totals[cols].merge(best, on=cols, how="left")
+        else:
+            out = cand.head(1)[_WEAKEST].reset_index(drop=True).reindex([0])
+        return out.astype({c: "Int64" for c in ("number", "entered", "decided", "lost")})
 
-def funnel(t: Tables, *, stages: StageModel | None = None, period: str | None = None,
+
+def funnel(t: Tables, *, by: str | Sequence[str] | None = None, team: Team | None = None,
+           stages: StageModel | None = None, period: str | None = None,
            as_of: date | None = None) -> Funnel:
-    """The funnel of the deals in ``t``.
+    """The funnel of the deals in ``t``, overall or per ``by``.
 
-    ``period`` keeps the deals created in it (or, without a creation date, planned for it; a
-    period without deals raises :class:`~kam.periods.NoData`); ``as_of`` shows the funnel as
-    it stood on that date (later deals, outcomes and history entries are ignored).
+    ``by``: ``"manager"``, ``"planner"`` (the managers' planners: needs ``team``),
+    ``"account_id"``, ``"product_group"`` or several of them; each group then has its own stage
+    counts, transitions, totals and weakest link (:attr:`Funnel.weakest_links`). ``team`` gives
+    the people's names (see the module notes). ``period`` keeps the deals created in it (or,
+    without a creation date, planned for it; a period without deals raises
+    :class:`~kam.periods.NoData`); ``as_of`` shows the funnel as it stood on that date (later
+    deals, outcomes and history entries are ignored).
 
     Examples
     --------
@@ -275,9 +444,11 @@ def funnel(t: Tables, *, stages: StageModel | None = None, period: str | None = 
     ('potential', 'sale', 0.5)
     """
     model = stages if stages is not None else load_stages()
-    prep = _prepare(t, model, period, as_of)
-    st, tr = _frames(prep, model, [])
-    return Funnel(st, tr, _conversion(prep, []), model)
+    keys = _keys(by, ("manager", "planner", "account_id", "product_group"), "split the funnel")
+    prep = with_people(_prepare(t, model, period, as_of), keys, team)
+    cols = group_columns(keys)
+    st, tr = _frames(prep, model, cols)
+    return Funnel(st, tr, _conversion(prep, cols), model, tuple(keys))
 
 
 def _conversion(prep: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -298,44 +469,66 @@ def _conversion(prep: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out
 
 
-def conversion(t: Tables, *, by: str | Sequence[str] | None = None,
+def conversion(t: Tables, *, by: str | Sequence[str] | None = None, team: Team | None = None,
                stages: StageModel | None = None, period: str | None = None,
                as_of: date | None = None) -> pd.DataFrame:
-    """Quantitative and financial conversion, overall or per ``by`` (e.g. ``"manager"``).
+    """Quantitative and financial conversion, overall or per ``by``.
 
-    Columns: ``worked`` (deals), ``open``, ``won``, ``lost``, ``budget_worked`` (planned budgets
-    of the deals worked), ``value_won`` (actual value of the won deals), ``conversion`` (won /
-    worked), ``win_rate`` (won / closed) and ``financial_conversion`` (value won / budget
-    worked). A manager with a low count conversion can bring more money (``value_won``) than one
-    with a high one: compare both.
+    ``by``: ``"manager"`` (the deal's manager), ``"planner"`` (the manager's planner, up the
+    team's reporting line: needs ``team``; managers without one under ``(no planner)``),
+    ``"account_id"``, ``"product_group"``, or a list of them (e.g. ``["planner", "manager"]``).
+    A grouping by people gives an id column and a name column: ``manager_id`` and ``manager``,
+    ``planner_id`` and ``planner`` (names from ``team``; the ids without it).
+
+    Columns: the groups, ``worked`` (deals), ``open``, ``won``, ``lost``, ``budget_worked``
+    (planned budgets of the deals worked), ``value_won`` (actual value of the won deals),
+    ``conversion`` (won / worked), ``win_rate`` (won / closed) and ``financial_conversion``
+    (value won / budget worked). A manager with a low count conversion can bring more money
+    (``value_won``) than one with a high one: compare both.
+
+    Examples
+    --------
+    >>> from kam.model import Account, Deal, Dossier, Team, TeamMember, tables
+    >>> team = Team(members=[TeamMember(id="dir", name="Dana Reyes", role="planner"),
+    ...                      TeamMember(id="ann", name="Ann Lee", manager="dir")])
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"), deals=[
+    ...     Deal(id="D1", title="Pumps", stage="sale", outcome="won", manager="ann"),
+    ...     Deal(id="D2", title="Valves", stage="lead", manager="dir")])
+    >>> c = conversion(tables([d]), by="planner", team=team)
+    >>> c[["planner_id", "planner", "worked", "won"]].to_dict("records")
+    [{'planner_id': 'dir', 'planner': 'Dana Reyes', 'worked': 2, 'won': 1}]
     """
     model = stages if stages is not None else load_stages()
-    keys = [by] if isinstance(by, str) else list(by or [])
-    for k in keys:
-        if k not in ("manager", "account_id", "product_group"):
-            raise ValueError(f"cannot compute conversion by {k!r}; options are manager, "
-                             "account_id, product_group")
-    return _conversion(_prepare(t, model, period, as_of), keys)
+    keys = _keys(by, ("manager", "planner", "account_id", "product_group"),
+                 "compute conversion")
+    prep = with_people(_prepare(t, model, period, as_of), keys, team)
+    return _conversion(prep, group_columns(keys))
 
 
-def manager_stage_conversion(t: Tables, *, threshold: float = 0.05,
-                             stages: StageModel | None = None, period: str | None = None,
-                             as_of: date | None = None) -> pd.DataFrame:
-    """Cross statistics: each manager's conversion per transition against the team's.
+def manager_stage_conversion(t: Tables, *, by: str = "manager", team: Team | None = None,
+                             threshold: float = 0.05, stages: StageModel | None = None,
+                             period: str | None = None, as_of: date | None = None
+                             ) -> pd.DataFrame:
+    """Cross statistics: each manager's (or planner's) conversion per transition against the
+    team's.
 
-    Returns the transitions (see the module notes) per ``manager`` plus ``team_conversion``,
-    ``gap`` (manager - team), ``behind`` (gap below ``-threshold``) and ``lagging`` (the
-    transition where the manager falls furthest behind the team, if behind at all).
+    ``by``: ``"manager"`` or ``"planner"`` (the managers' planners, needs ``team``). Returns the
+    transitions (see the module notes) per group -- ``manager_id`` and ``manager`` (or
+    ``planner_id`` and ``planner``: id and name) -- plus ``team_conversion``, ``gap`` (group -
+    team), ``behind`` (gap below ``-threshold``) and ``lagging`` (the transition where the group
+    falls furthest behind the team, if behind at all).
     """
     model = stages if stages is not None else load_stages()
-    prep = _prepare(t, model, period, as_of)
-    _, team = _frames(prep, model, [])
-    _, per = _frames(prep, model, ["manager"])
-    out = per.merge(team[["number", "conversion"]].rename(
+    keys = _keys(by, PEOPLE, "compare conversion")
+    cols = group_columns(keys)
+    prep = with_people(_prepare(t, model, period, as_of), keys, team)
+    _, whole = _frames(prep, model, [])
+    _, per = _frames(prep, model, cols)
+    out = per.merge(whole[["number", "conversion"]].rename(
         columns={"conversion": "team_conversion"}), on="number", how="left")
     out["gap"] = out["conversion"] - out["team_conversion"]
     out["behind"] = (out["gap"] < -threshold).fillna(False).astype(bool)
-    worst = out[out["behind"]].sort_values(["manager", "gap", "number"]).drop_duplicates("manager")
+    worst = out[out["behind"]].sort_values([cols[0], "gap", "number"]).drop_duplicates(cols[0])
     out["lagging"] = out.index.isin(worst.index)
     return out
 
@@ -370,52 +563,78 @@ def time_in_stage(t: Tables, *, as_of: date | None = None, stages: StageModel | 
                   per_deal: bool = False) -> pd.DataFrame:
     """Days deals spent in each stage, from their history (:attr:`~kam.model.Deal.history`).
 
-    A stay ends when the next stage is entered, or when the deal closed; an open deal's current
-    stay runs until ``as_of`` (and is left out without it); the stage a deal entered on the day
-    it closed is where it ended, not a stay. Deals without a history are not
-    counted. Returns per stage ``deals``, ``mean_days``, ``median_days``, ``max_days`` and
-    ``still_open`` -- or, with ``per_deal=True``, one row per stay.
+    A stay ends when the next stage is entered or when the deal closed, whichever comes first;
+    an open deal's current stay runs until ``as_of`` (and is left out without it); the stage a
+    deal entered on the day it closed is where it ended, not a stay. Deals without a history
+    are not counted. Days are never negative: a history entry dated after ``as_of`` is not
+    counted (on that date the deal had not entered the stage yet -- or the date is a typo), and
+    the summary reports such entries per stage in ``dated_after_as_of``.
+
+    Returns per stage ``deals``, ``mean_days``, ``median_days``, ``max_days``, ``still_open``
+    and ``dated_after_as_of`` (a stage with only such entries is listed with no stay) -- or,
+    with ``per_deal=True``, one row per stay counted.
+
+    Examples
+    --------
+    >>> from kam.model import Account, Deal, Dossier, StageChange, tables
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"), deals=[
+    ...     Deal(id="D1", title="Pumps", stage="potential", created=date(2025, 1, 1), history=[
+    ...         StageChange(stage="lead", on=date(2025, 1, 1)),
+    ...         StageChange(stage="potential", on=date(2025, 3, 1))])])
+    >>> s = time_in_stage(tables([d]), as_of=date(2025, 2, 1))
+    >>> s[["stage", "deals", "max_days", "still_open", "dated_after_as_of"]].to_dict("records")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'stage': 'lead', 'deals': 1, 'max_days': 31.0, 'still_open': 1, 'dated_after_as_of': 0},
+     {'stage': 'potential', 'deals': 0, 'max_days': nan, 'still_open': 0,
+      'dated_after_as_of': 1}]
     """
     model = stages if stages is not None else load_stages()
-    cols = ["number", "stage", "deals", "mean_days", "median_days", "max_days", "still_open"]
+    cols = ["number", "stage", "deals", "mean_days", "median_days", "max_days", "still_open",
+            "dated_after_as_of"]
+    stay_cols = ["account_id", "deal_id", "stage", "start", "end", "days", "open"]
     hist = frame_of(t, "deal_history")
-    if as_of is not None and not hist.empty:
-        hist = hist[~_after(hist["on"], as_of)]
     if hist.empty:
-        return pd.DataFrame(columns=["account_id", "deal_id", "stage", "start", "end", "days",
-                                     "open"] if per_deal else cols)
+        return pd.DataFrame(columns=stay_cols if per_deal else cols)
     pos = model.positions(hist["stage"], hist, what="deal history entries")
+    later = np.zeros(len(model.stages), dtype=np.int64)
+    if as_of is not None:
+        after = _after(hist["on"], as_of)
+        later = np.bincount(pos[after], minlength=len(model.stages))
+        hist, pos = hist[~after], pos[~after]
     h = pd.DataFrame({"account_id": hist["account_id"].to_numpy(object),
                       "deal_id": hist["deal_id"].to_numpy(object), "pos": pos,
-                      "start": pd.to_datetime(hist["on"]).to_numpy()})
+                      "start": pd.to_datetime(hist["on"]).to_numpy("datetime64[ns]")})
     h = h.sort_values(["account_id", "deal_id", "start"], kind="stable", ignore_index=True)
     same = (h["account_id"].eq(h["account_id"].shift(-1))
             & h["deal_id"].eq(h["deal_id"].shift(-1))).to_numpy()
-    nxt = h["start"].shift(-1).to_numpy()
+    nxt = h["start"].shift(-1).to_numpy("datetime64[ns]")
     d = frame_of(t, "deals")
-    closed = pd.Series(pd.to_datetime(d["closed_on"]).to_numpy(),
+    closed = pd.Series(pd.to_datetime(d["closed_on"]).to_numpy("datetime64[ns]"),
                        index=pd.MultiIndex.from_arrays([d["account_id"].to_numpy(object),
                                                         d["id"].to_numpy(object)]))
     if as_of is not None:
         closed = closed.where(closed <= pd.Timestamp(as_of))
     keys = pd.MultiIndex.from_arrays([h["account_id"].to_numpy(object),
                                       h["deal_id"].to_numpy(object)])
-    close = closed[~closed.index.duplicated()].reindex(keys).to_numpy()
-    last_end = np.where(pd.isna(close), np.datetime64(as_of) if as_of else np.datetime64("NaT"),
-                        close)
-    h["end"] = np.where(same, nxt, last_end)
+    close = closed[~closed.index.duplicated()].reindex(keys).to_numpy("datetime64[ns]")
+    until = np.datetime64(pd.Timestamp(as_of) if as_of else "NaT", "ns")
+    end = np.where(same, nxt, np.where(pd.isna(close), until, close))
+    h["end"] = np.where(close < end, close, end)  # the deal closed before its next stage
     h["open"] = ~same & pd.isna(close)
     # a stage entered on the day the deal closed (e.g. "buyer" when won) is where it ended, not
     # a stay; a stay without an end (open deal, no as_of) cannot be measured
-    h = h[h["end"].notna() & ~(h["start"] >= close)]
-    h["days"] = (h["end"] - h["start"]).dt.days
-    h["stage"] = np.asarray(model.ids, dtype=object)[h["pos"].to_numpy()]
+    h = h[h["end"].notna() & ~(h["start"].to_numpy() >= close)]
+    h = h.assign(days=(h["end"] - h["start"]).dt.days.astype(np.int64),
+                 stage=np.asarray(model.ids, dtype=object)[h["pos"].to_numpy()])
     if per_deal:
-        return h[["account_id", "deal_id", "stage", "start", "end", "days", "open"]].reset_index(
-            drop=True)
-    out = h.groupby("pos").agg(deals=("days", "size"), mean_days=("days", "mean"),
-                               median_days=("days", "median"), max_days=("days", "max"),
-                               still_open=("open", "sum")).reset_index()
-    out["number"] = out["pos"] + 1
-    out["stage"] = np.asarray(model.ids, dtype=object)[out["pos"].to_numpy()]
-    return out[cols]
+        return h[stay_cols].reset_index(drop=True)
+    stats = h.groupby("pos").agg(deals=("days", "size"), mean_days=("days", "mean"),
+                                 median_days=("days", "median"), max_days=("days", "max"),
+                                 still_open=("open", "sum"))
+    shown = sorted(set(stats.index.tolist()) | set(np.flatnonzero(later).tolist()))
+    out = stats.reindex(shown)
+    out[["deals", "still_open"]] = out[["deals", "still_open"]].fillna(0).astype(np.int64)
+    out["number"] = out.index + 1
+    out["stage"] = np.asarray(model.ids, dtype=object)[out.index.to_numpy(np.int64)]
+    out["dated_after_as_of"] = later[out.index.to_numpy(np.int64)]
+    return out.reset_index(drop=True)[cols]

@@ -13,6 +13,11 @@ The **realization ratio** is ``r = actual / planned`` and the **planning error**
 (DOMAIN.md: planned 100, refined 80, actual 75 -> r = 0.75, error 25%). To reach a target T
 the plan must hold ``T / r`` (133.3 for T = 100 and r = 0.75), not the rule of thumb
 ``T x (1 + error)`` = 125, which would yield only 93.75.
+
+Plans are compared per manager or, up the team's reporting line, per **planner** (the lead
+manager who did the first budget planning, DOMAIN.md §9; see :class:`kam.funnel.Roster`):
+``by="planner"`` with the ``team``. Tables name the people: ``manager_id`` and ``manager``
+(``planner_id`` and ``planner``) hold the team id and the name.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, ValidationProblem
-from .model import Tables
+from .funnel import UNASSIGNED, group_columns, with_people
+from .model import Tables, Team
 from .periods import NoData, bounds, end_date, frame_of, span, to_freq
 
 __all__ = [
@@ -39,7 +45,8 @@ __all__ = [
 ]
 
 NO_PERIOD = "(no period)"
-UNASSIGNED = "(unassigned)"
+GROUPINGS = ("manager", "planner", "period", "account_id")
+"""What plans can be grouped by."""
 
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -62,10 +69,10 @@ def _check_dates(deals: pd.DataFrame) -> None:
 
 def _deals(t: Tables, period: str | None, as_of: date | None,
            freq: str | None = None) -> pd.DataFrame:
-    """One row per planned deal: ``account_id``, ``id``, ``manager``, ``period``, ``status``,
-    ``planned``, ``refined``, ``actual``, ``settled``."""
+    """One row per planned deal: ``account_id``, ``id``, ``manager_id``, ``period``,
+    ``status``, ``planned``, ``refined``, ``actual``, ``settled``."""
     d = frame_of(t, "deals")
-    cols = ["account_id", "id", "manager", "period", "status", "planned", "refined", "actual",
+    cols = ["account_id", "id", "manager_id", "period", "status", "planned", "refined", "actual",
             "settled"]
     if d.empty:
         return pd.DataFrame(columns=cols)
@@ -101,7 +108,7 @@ def _deals(t: Tables, period: str | None, as_of: date | None,
     return pd.DataFrame({
         "account_id": d["account_id"].to_numpy(object),
         "id": d["id"].to_numpy(object),
-        "manager": manager.where(manager.notna(), UNASSIGNED).to_numpy(object),
+        "manager_id": manager.where(manager.notna(), UNASSIGNED).to_numpy(object),
         "period": per.where(per.notna(), NO_PERIOD).to_numpy(object),
         "status": status,
         "planned": planned.to_numpy(),
@@ -112,12 +119,17 @@ def _deals(t: Tables, period: str | None, as_of: date | None,
 
 
 def plan_states(t: Tables, *, by: str | Sequence[str] = ("manager", "period"),
-                period: str | None = None, as_of: date | None = None,
-                freq: str | None = None) -> pd.DataFrame:
-    """Planned -> refined -> actual per ``by`` (any of ``manager``, ``period``, ``account_id``;
-    ``()`` for one total), over the settled deals.
+                team: Team | None = None, period: str | None = None,
+                as_of: date | None = None, freq: str | None = None) -> pd.DataFrame:
+    """Planned -> refined -> actual per ``by`` (any of ``manager``, ``planner``, ``period``,
+    ``account_id``; ``()`` for one total), over the settled deals.
 
-    Returns ``by`` columns, ``deals``, ``planned``, ``refined``, ``actual``, ``realization``
+    ``planner`` groups the deals by their manager's planner (needs ``team``; managers without
+    one under ``(no planner)``). A grouping by people gives an id and a name column:
+    ``manager_id`` and ``manager``, ``planner_id`` and ``planner`` (names from ``team``, the ids
+    without it).
+
+    Returns the group columns, ``deals``, ``planned``, ``refined``, ``actual``, ``realization``
     (actual / planned), ``refinement`` (refined / planned), ``execution`` (actual / refined),
     ``planning_error`` (1 - realization), and ``pending_deals`` / ``pending_planned`` (still
     open, not counted). ``freq`` rolls deal periods up (months into quarters or years).
@@ -136,11 +148,11 @@ def plan_states(t: Tables, *, by: str | Sequence[str] = ("manager", "period"),
     """
     keys = [by] if isinstance(by, str) else list(by)
     for k in keys:
-        if k not in ("manager", "period", "account_id"):
-            raise ValueError(f"cannot group plans by {k!r}; options are manager, period, "
-                             "account_id")
-    d = _deals(t, period, as_of, freq)
-    cols = [*keys, "deals", "planned", "refined", "actual", "realization", "refinement",
+        if k not in GROUPINGS:
+            raise ValueError(f"cannot group plans by {k!r}; options are {', '.join(GROUPINGS)}")
+    d = with_people(_deals(t, period, as_of, freq), keys, team)
+    groups = group_columns(keys)
+    cols = [*groups, "deals", "planned", "refined", "actual", "realization", "refinement",
             "execution", "planning_error", "pending_deals", "pending_planned"]
     if d.empty:
         if period is not None:
@@ -152,7 +164,7 @@ def plan_states(t: Tables, *, by: str | Sequence[str] = ("manager", "period"),
     for c in ("planned", "refined", "actual"):
         d[c] = d[c].where(d["settled"], 0.0)
     sums = ["deals", "planned", "refined", "actual", "pending_deals", "pending_planned"]
-    out = (d.groupby(keys, sort=True)[sums].sum().reset_index() if keys
+    out = (d.groupby(groups, sort=True)[sums].sum().reset_index() if groups
            else d[sums].sum().to_frame().T)
     planned = out["planned"].where(out["planned"] > 0)
     out["realization"] = out["actual"] / planned
@@ -276,13 +288,14 @@ class Replenishment:
 
 
 def replenishment(t: Tables, target: float, *, r: float, period: str | None = None,
-                  as_of: date | None = None) -> Replenishment:
+                  as_of: date | None = None, team: Team | None = None) -> Replenishment:
     """The gap between ``target`` and what the plan of ``period`` will realise, and the budget
     of new potential clients needed to close it (DOMAIN.md §9: when a client refuses, its
     planned budget is gone and the plan must be replenished).
 
     ``r`` is the realization ratio to expect, e.g. :func:`realization` over past periods or a
-    manager's ``correction`` from :func:`plan_accuracy`.
+    manager's ``correction`` from :func:`plan_accuracy`. ``lost`` names each deal's manager
+    (``manager_id`` and ``manager``, the name from ``team``).
 
     Examples
     --------
@@ -296,10 +309,7 @@ def replenishment(t: Tables, target: float, *, r: float, period: str | None = No
     (45.0, 55.0, 73.3)
     """
     plan_for_target(target, r)  # checks both
-    d = _deals(t, period, as_of)
-    if d.empty:
-        d = pd.DataFrame(columns=["account_id", "id", "manager", "period", "status", "planned",
-                                  "refined", "actual", "settled"])
+    d = with_people(_deals(t, period, as_of), ["manager"], team)
     won = d["status"] == "won"
     lost = d[d["status"] == "lost"]
     return Replenishment(
@@ -308,26 +318,34 @@ def replenishment(t: Tables, target: float, *, r: float, period: str | None = No
         contracted=float(d.loc[won & ~d["settled"], "refined"].sum()),
         open_planned=float(d.loc[d["status"] == "open", "planned"].sum()),
         lost_planned=float(lost["planned"].sum()),
-        lost=lost[["account_id", "id", "manager", "period", "planned"]].reset_index(drop=True),
+        lost=lost[["account_id", "id", "manager_id", "manager", "period", "planned"]
+                  ].reset_index(drop=True),
     )
 
 
-def plan_accuracy(t: Tables, *, by: str = "manager", as_of: date | None = None,
-                  freq: str | None = None) -> pd.DataFrame:
-    """How accurate each manager's plans were over past periods.
+def plan_accuracy(t: Tables, *, by: str = "manager", team: Team | None = None,
+                  as_of: date | None = None, freq: str | None = None) -> pd.DataFrame:
+    """How accurate each manager's (or planner's) plans were over past periods.
 
-    Per ``by`` (``manager`` or ``account_id``): ``periods`` (past periods with settled deals),
-    ``planned``, ``actual``, ``realization`` (total actual / total planned), ``bias`` (mean of
-    the per-period planning errors ``(planned - actual) / planned``: above 0 = plans too high),
-    ``mape`` (mean of their absolute values), ``correction`` (= realization: multiply the
-    manager's new estimates by it) and ``advice``. A period is past when it ended before
-    ``as_of`` (every period without ``as_of``); deals without a period are left out.
+    Per ``by``: ``manager``, ``planner`` (the managers' planners up the team's reporting line:
+    needs ``team``; the plan of a planner's group in a period is the sum of its managers'
+    plans; managers without a planner under ``(no planner)``) or ``account_id``. People are
+    shown by id and name: ``manager_id`` and ``manager`` (``planner_id`` and ``planner``).
+
+    Then ``periods`` (past periods with settled deals), ``planned``, ``actual``, ``realization``
+    (total actual / total planned), ``bias`` (mean of the per-period planning errors
+    ``(planned - actual) / planned``: above 0 = plans too high), ``mape`` (mean of their
+    absolute values), ``correction`` (= realization: multiply the group's new estimates by it)
+    and ``advice``. A period is past when it ended before ``as_of`` (every period without
+    ``as_of``); deals without a period are left out.
     """
-    if by not in ("manager", "account_id"):
-        raise ValueError(f"cannot measure accuracy by {by!r}; options are manager, account_id")
-    cols = [by, "periods", "planned", "actual", "realization", "bias", "mape", "correction",
+    options = ("manager", "planner", "account_id")
+    if by not in options:
+        raise ValueError(f"cannot measure accuracy by {by!r}; options are {', '.join(options)}")
+    groups = group_columns([by])
+    cols = [*groups, "periods", "planned", "actual", "realization", "bias", "mape", "correction",
             "advice"]
-    states = plan_states(t, by=[by, "period"], as_of=as_of, freq=freq)
+    states = plan_states(t, by=[by, "period"], team=team, as_of=as_of, freq=freq)
     states = states[(states["period"] != NO_PERIOD) & (states["deals"] > 0)]
     if as_of is not None and not states.empty:
         ended = np.array([end_date(p) < as_of for p in states["period"].unique()])
@@ -337,7 +355,7 @@ def plan_accuracy(t: Tables, *, by: str = "manager", as_of: date | None = None,
     if states.empty:
         return pd.DataFrame(columns=cols)
     states = states.assign(abs_error=states["planning_error"].abs())
-    out = states.groupby(by, sort=True).agg(
+    out = states.groupby(groups, sort=True).agg(
         periods=("period", "size"), planned=("planned", "sum"), actual=("actual", "sum"),
         bias=("planning_error", "mean"), mape=("abs_error", "mean")).reset_index()
     out["realization"] = out["actual"] / out["planned"]
@@ -349,4 +367,5 @@ def plan_accuracy(t: Tables, *, by: str = "manager", as_of: date | None = None,
         ["plans " + pct + "% too high on average: multiply the estimates by " + factor,
          "plans " + pct + "% too low on average: multiply the estimates by " + factor],
         "accurate within 5%")
-    return out[cols].sort_values(["mape", by], ascending=[False, True], ignore_index=True)
+    return out[cols].sort_values(["mape", groups[0]], ascending=[False, True],
+                                 ignore_index=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
 from kam import demo
 from kam.cli import main
-from kam.funnel import funnel
+from kam.funnel import conversion, funnel
 from kam.health import health_table
 from kam.model import tables
 from kam.portfolio import concentration
@@ -85,3 +87,33 @@ def test_a_bad_date_is_refused(ws_path):
     result = CliRunner().invoke(main, ["health", "-w", ws_path, "--today", "yesterday"])
     assert result.exit_code == 2
     assert "'yesterday' is not a date; write YYYY-MM-DD" in result.output
+
+
+def test_funnel_by_planner_rolls_the_managers_up_to_the_director(ws_path):
+    """The demo team: four KAMs and a client-manager report to the sales director Elena Vogt
+    (the planner), so all deals roll up to her; the table names her beside her id."""
+    out = run("funnel", "-w", ws_path, "--by", "planner")
+    c = conversion(tables(demo.dossiers()), by="planner", team=demo.team())
+    assert c["planner"].tolist() == ["Elena Vogt"]
+    section = out.split("Conversion by planner:")[1].split("Weakest link by planner:")[0]
+    header, row = section.strip().splitlines()
+    assert header.split()[:3] == ["planner_id", "planner", "worked"]
+    assert row.split()[:4] == ["elena.vogt", "Elena", "Vogt", str(c["worked"].iloc[0])]
+    w = funnel(tables(demo.dossiers())).weakest
+    assert f"Weakest link: {w['from_stage']} -> {w['to_stage']}" in out
+
+
+def test_funnel_by_manager_names_the_managers(ws_path):
+    out = run("funnel", "-w", ws_path)
+    section = out.split("Conversion by manager:")[1].split("Weakest link by manager:")[0]
+    c = conversion(tables(demo.dossiers()), by="manager", team=demo.team())
+    assert len(c) == 5  # the four KAMs and the client-manager
+    for row in c.itertuples():
+        assert re.search(rf"^\s*{re.escape(row.manager_id)}\s+{re.escape(row.manager)}\s+"
+                         rf"{row.worked}\s", section, re.MULTILINE), row.manager
+
+
+def test_funnel_by_an_unknown_grouping_names_the_options(ws_path):
+    result = CliRunner().invoke(main, ["funnel", "-w", ws_path, "--by", "region"])
+    assert result.exit_code == 2
+    assert "'region' is not one of 'manager', 'planner'" in result.output

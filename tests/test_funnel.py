@@ -6,7 +6,7 @@ Expected numbers are worked out by hand in comments; the source's worked example
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from kam.errors import ConfigError, InputError
 from kam.funnel import (
+    NO_PLANNER,
+    Roster,
     StageModel,
     conversion,
     funnel,
@@ -24,7 +26,7 @@ from kam.funnel import (
     time_in_stage,
     weakest_link,
 )
-from kam.model import Account, Deal, Dossier, StageChange, tables
+from kam.model import Account, Deal, Dossier, StageChange, Team, TeamMember, tables
 from kam.periods import NoData
 
 EMPTY = tables([])
@@ -255,13 +257,172 @@ def test_conversion_by_product_group_and_bad_grouping():
     c = conversion(t, by="product_group").set_index("product_group")
     assert c.loc["pumps", "conversion"] == 0.5 and c.loc["(none)", "worked"] == 1
     with pytest.raises(ValueError, match="cannot compute conversion by 'region'; options are "
-                                         "manager, account_id, product_group"):
+                                         "manager, planner, account_id, product_group"):
         conversion(t, by="region")
 
 
 def test_unassigned_deals_have_their_own_row():
     t = deals_tables([{"account_id": "A", "id": "1", "stage": "lead", "outcome": "open"}])
     assert conversion(t, by="manager")["manager"].tolist() == ["(unassigned)"]
+
+
+# -- along the reporting line: managers and their planners (DOMAIN.md §6 cross statistics, §9
+# roles: planners control the client-managers' work) ----------------------------------------
+
+def two_planners_team() -> Team:
+    """Three agents under two planners: Ann Lee and Bob Stone report to Paula Reed, Cy Park to
+    Omar Haddad."""
+    return Team(members=[
+        TeamMember(id="paula", name="Paula Reed", role="planner"),
+        TeamMember(id="omar", name="Omar Haddad", role="planner"),
+        TeamMember(id="ann", name="Ann Lee", role="client manager", manager="paula"),
+        TeamMember(id="bob", name="Bob Stone", role="client manager", manager="paula"),
+        TeamMember(id="cy", name="Cy Park", role="client manager", manager="omar"),
+    ])
+
+
+def two_planners_rows() -> list[dict]:
+    """Ten deals of the three agents (default stages lead, potential, sale, buyer, repeat; a
+    won deal counts as a buyer):
+
+    - Ann: 2 won at sale, 1 refused at potential, 1 open lead;
+    - Bob: 1 won at sale, 2 refused at sale;
+    - Cy: 2 refused as leads, 1 open at potential.
+    """
+    spec = [("ann", "sale", "won"), ("ann", "sale", "won"), ("ann", "potential", "refused"),
+            ("ann", "lead", "open"), ("bob", "sale", "won"), ("bob", "sale", "refused"),
+            ("bob", "sale", "refused"), ("cy", "lead", "refused"), ("cy", "lead", "refused"),
+            ("cy", "potential", "open")]
+    return [{"account_id": f"A{i}", "id": f"D{i}", "manager": m, "stage": s, "outcome": o,
+             "refusal_reason": "price" if o == "refused" else None}
+            for i, (m, s, o) in enumerate(spec)]
+
+
+def test_conversion_by_planner_three_agents_under_two_planners():
+    """Paula (Ann + Bob): 7 deals worked, 3 won, 3 lost, 1 open: conversion 3/7, win rate
+    3/6 = 0.5. Omar (Cy): 3 worked, 0 won, 2 lost, 1 open: conversion 0, win rate 0."""
+    c = conversion(deals_tables(two_planners_rows()), by="planner", team=two_planners_team())
+    assert c.columns[:2].tolist() == ["planner_id", "planner"]
+    assert c[["planner_id", "planner", "worked", "won", "lost", "open"]].to_dict("records") == [
+        {"planner_id": "omar", "planner": "Omar Haddad", "worked": 3, "won": 0, "lost": 2,
+         "open": 1},
+        {"planner_id": "paula", "planner": "Paula Reed", "worked": 7, "won": 3, "lost": 3,
+         "open": 1}]
+    assert c["conversion"].tolist() == pytest.approx([0.0, 3 / 7])
+    assert c["win_rate"].tolist() == pytest.approx([0.0, 0.5])
+
+
+def test_conversion_by_manager_shows_names_beside_ids():
+    """Ann: 4 worked, 2 won; Bob: 3 worked, 1 won; Cy: 3 worked, 0 won. Split by planner and
+    manager, each manager sits under their planner."""
+    t, team = deals_tables(two_planners_rows()), two_planners_team()
+    c = conversion(t, by="manager", team=team)
+    assert c[["manager_id", "manager", "worked", "won"]].values.tolist() == [
+        ["ann", "Ann Lee", 4, 2], ["bob", "Bob Stone", 3, 1], ["cy", "Cy Park", 3, 0]]
+    both = conversion(t, by=["planner", "manager"], team=team)
+    assert both[["planner", "manager", "worked"]].values.tolist() == [
+        ["Omar Haddad", "Cy Park", 3], ["Paula Reed", "Ann Lee", 4], ["Paula Reed", "Bob Stone", 3]]
+    # without the team the ids stand in for the names
+    assert conversion(t, by="manager")["manager"].tolist() == ["ann", "bob", "cy"]
+
+
+def test_funnel_by_planner_stage_counts_and_weakest_link_per_planner():
+    """Stages reached (lead, potential, sale, buyer, repeat):
+    Paula: Ann 4/3/2/2/0 + Bob 3/3/3/1/0 = 7/6/5/3/0; Omar (Cy): 3/1/0/0/0.
+    Paula's transitions: lead -> potential 0 lost of 6 decided (1 open lead);
+    potential -> sale 1 of 6; sale -> buyer 2 of 5 = 0.4: her weakest link.
+    Omar's: lead -> potential 2 of 3 lost: his weakest link; potential -> sale undecided.
+    The whole team's weakest link is sale -> buyer (0.4 against 2/9 and 1/6)."""
+    t, team = deals_tables(two_planners_rows()), two_planners_team()
+    f = funnel(t, by="planner", team=team)
+    reached = f.stages.groupby("planner")["reached"].apply(list).to_dict()
+    assert reached == {"Paula Reed": [7, 6, 5, 3, 0], "Omar Haddad": [3, 1, 0, 0, 0]}
+    w = f.weakest_links.set_index("planner_id")
+    assert w.loc["paula", ["planner", "from_stage", "to_stage", "lost", "decided"]].tolist() == [
+        "Paula Reed", "sale", "buyer", 2, 5]
+    assert w.loc["paula", "lost_share"] == pytest.approx(0.4)
+    assert w.loc["omar", ["from_stage", "to_stage", "lost", "decided"]].tolist() == [
+        "lead", "potential", 2, 3]
+    assert f.totals.set_index("planner_id").loc["omar", "worked"] == 3
+    assert funnel(t).weakest["to_stage"] == "buyer"
+    with pytest.raises(ValueError, match=r"this funnel is split by planner: each group has its "
+                                         r"own weakest link; use \.weakest_links"):
+        _ = f.weakest
+
+
+def test_cross_statistics_by_planner():
+    """Team, lead -> potential: 7 advanced of 9 decided. Paula 6 of 6 (1.0), Omar 1 of 3:
+    gap 1/3 - 7/9 = -4/9, behind and lagging there. sale -> buyer: team 3/5, Paula 3/5."""
+    x = manager_stage_conversion(deals_tables(two_planners_rows()), by="planner",
+                                 team=two_planners_team())
+    assert "manager" not in x and x.columns[:2].tolist() == ["planner_id", "planner"]
+    omar = x[x["planner"] == "Omar Haddad"].set_index("from_stage")
+    assert omar.loc["lead", "team_conversion"] == pytest.approx(7 / 9)
+    assert omar.loc["lead", "gap"] == pytest.approx(-4 / 9)
+    assert omar.loc["lead", "behind"] and omar.loc["lead", "lagging"]
+    paula = x[x["planner_id"] == "paula"].set_index("from_stage")
+    assert paula.loc["sale", "conversion"] == pytest.approx(3 / 5) == paula.loc[
+        "sale", "team_conversion"]
+    assert not paula["behind"].any()
+
+
+def test_a_manager_without_a_planner_goes_under_no_planner():
+    """Dee Solo reports to nobody; Eve Hart reports to Dee (no planner up her line); one deal
+    names no manager, one a manager not in the team. All four deals are under "(no planner)",
+    Ann's under Paula: 5 deals in all, none dropped."""
+    team = Team(members=[*two_planners_team().members,
+                         TeamMember(id="dee", name="Dee Solo"),
+                         TeamMember(id="eve", name="Eve Hart", manager="dee")])
+    rows = [{"account_id": "A", "id": str(i), "manager": m, "stage": "lead", "outcome": "open"}
+            for i, m in enumerate(["ann", "dee", "eve", None, "zed"])]
+    c = conversion(deals_tables(rows), by="planner", team=team)
+    assert c[["planner_id", "planner", "worked"]].values.tolist() == [
+        [NO_PLANNER, "(no planner)", 4], ["paula", "Paula Reed", 1]]
+    per = conversion(deals_tables(rows), by=["planner", "manager"], team=team)
+    assert per["manager"].tolist() == ["(unassigned)", "Dee Solo", "Eve Hart", "zed", "Ann Lee"]
+    # the funnel lists both groups too; no deal is lost yet, so neither has a weakest link
+    w = funnel(deals_tables(rows), by="planner", team=team).weakest_links
+    assert w["planner"].tolist() == ["(no planner)", "Paula Reed"]
+    assert w["lost"].isna().all()
+
+
+def test_a_planner_handling_deals_is_their_own_planner_and_names_are_told_apart():
+    team = Team(members=[TeamMember(id="p1", name="Ann Lee", role="planner"),
+                         TeamMember(id="k1", name="Ann Lee", manager="p1")])
+    r = Roster.of(team)
+    assert r.planner_ids(["p1", "k1"]).tolist() == ["p1", "p1"]
+    assert r.label(["p1", "k1"]).tolist() == ["Ann Lee (p1)", "Ann Lee (k1)"]
+
+
+def test_a_reporting_line_in_a_circle_is_refused():
+    team = Team(members=[TeamMember(id="a", name="Al", manager="b"),
+                         TeamMember(id="b", name="Bea", manager="a")])
+    t = deals_tables([{"account_id": "A", "id": "1", "manager": "a", "stage": "lead",
+                       "outcome": "open"}])
+    with pytest.raises(InputError, match=r"team member a \(Al\), field 'manager': the reporting "
+                                         r"line a -> b -> a runs in a circle and reaches no "
+                                         r"planner"):
+        conversion(t, by="planner", team=team)
+    # the names do not depend on the reporting line: per manager the table is still there
+    assert conversion(t, by="manager", team=team)["manager"].tolist() == ["Al"]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda t: conversion(t, by="region"),
+     "cannot compute conversion by 'region'; options are manager, planner, account_id, "
+     "product_group"),
+    (lambda t: funnel(t, by="lead"),
+     "cannot split the funnel by 'lead'; options are manager, planner, account_id, "
+     "product_group"),
+    (lambda t: manager_stage_conversion(t, by="account_id"),
+     "cannot compare conversion by 'account_id'; options are manager, planner"),
+    (lambda t: conversion(t, by="planner"),
+     r"grouping by planner needs the team roster \(who reports to whom\): pass team=\.\.\., "
+     r"e\.g\. team=workspace\.team\(\)"),
+])
+def test_an_unknown_grouping_names_the_options(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(deals_tables(two_planners_rows()))
 
 
 @pytest.fixture
@@ -294,6 +455,61 @@ def test_time_in_stage(history_tables):
     assert done.loc["potential", "deals"] == 1  # D2's open stay needs as_of
     per = time_in_stage(history_tables, per_deal=True)
     assert per.loc[per["deal_id"] == "D1", "days"].tolist() == [10, 30, 30]
+
+
+def test_time_in_stage_a_history_date_after_as_of_is_reported_not_negative():
+    """D1 entered lead on 1 Jan and potential on 1 Mar. As of 1 Feb: 31 days as a lead, still
+    open; the 1 Mar entry lies after as_of, so potential has no stay (never -28 days) and
+    reports the entry in ``dated_after_as_of``."""
+    d = Dossier(account=Account(id="ACME", name="Acme"), deals=[
+        Deal(id="D1", title="Pumps", stage="potential", created=date(2025, 1, 1), history=[
+            StageChange(stage="lead", on=date(2025, 1, 1)),
+            StageChange(stage="potential", on=date(2025, 3, 1))])])
+    s = time_in_stage(tables([d]), as_of=date(2025, 2, 1)).set_index("stage")
+    assert s.loc["lead", ["deals", "max_days", "still_open", "dated_after_as_of"]].tolist() == [
+        1, 31, 1, 0]
+    assert s.loc["potential", ["deals", "still_open", "dated_after_as_of"]].tolist() == [0, 0, 1]
+    assert pd.isna(s.loc["potential", "mean_days"])
+    per = time_in_stage(tables([d]), as_of=date(2025, 2, 1), per_deal=True)
+    assert per[["stage", "days", "open"]].values.tolist() == [["lead", 31, True]]
+    # without as_of nothing lies in the future: 59 days as a lead, the open stay unmeasured
+    assert time_in_stage(tables([d]))["dated_after_as_of"].tolist() == [0]
+
+
+def test_time_in_stage_a_stay_ends_when_the_deal_closed():
+    """D1: lead on 1 Jan, refused on 1 Feb, but a potential entry dated 1 Mar (after the close):
+    the lead stay ends at the close, 31 days (not 59), and nothing is counted after it."""
+    t = deals_tables(
+        [{"account_id": "A", "id": "D1", "stage": "potential", "outcome": "refused",
+          "refusal_reason": "price", "closed_on": date(2025, 2, 1)}],
+        [{"account_id": "A", "deal_id": "D1", "stage": "lead", "on": date(2025, 1, 1)},
+         {"account_id": "A", "deal_id": "D1", "stage": "potential", "on": date(2025, 3, 1)}])
+    per = time_in_stage(t, per_deal=True)
+    assert per[["stage", "days", "open"]].values.tolist() == [["lead", 31, False]]
+
+
+_day = st.integers(0, 120).map(lambda n: date(2025, 1, 1) + timedelta(days=n))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.tuples(st.sampled_from(["lead", "potential", "sale"]),
+                                             _day), min_size=1, max_size=3),
+                          st.none() | _day), min_size=1, max_size=4),
+       st.none() | _day)
+def test_time_in_stage_days_are_never_negative(deals, as_of):
+    rows, hist = [], []
+    for i, (entries, closed) in enumerate(deals):
+        rows.append({"account_id": "A", "id": str(i), "stage": "lead",
+                     "outcome": "open" if closed is None else "won", "closed_on": closed})
+        hist += [{"account_id": "A", "deal_id": str(i), "stage": s, "on": on}
+                 for s, on in entries]
+    t = deals_tables(rows, hist)
+    per = time_in_stage(t, as_of=as_of, per_deal=True)
+    assert (per["days"] >= 0).all()
+    if as_of is not None:
+        assert (per["start"] <= pd.Timestamp(as_of)).all()
+        later = sum(on > as_of for entries, _ in deals for _, on in entries)
+        assert time_in_stage(t, as_of=as_of)["dated_after_as_of"].sum() == later
 
 
 def test_period_without_deals_is_a_clear_error():

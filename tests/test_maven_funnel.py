@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kam.funnel import conversion, funnel, manager_stage_conversion, time_in_stage
+from kam.funnel import NO_PLANNER, conversion, funnel, manager_stage_conversion, time_in_stage
 from kam.model import tables
+from kam.planning import plan_accuracy
 
 MAVEN = Path("/work/shared/data/maven-crm")
 
@@ -116,3 +117,63 @@ def test_maven_time_from_engaging_to_close(t, pipeline):
     per = time_in_stage(t, per_deal=True)
     assert len(per) == len(closed)
     assert per["days"].sum() == days.sum()
+
+
+# -- along the reporting line: agents roll up to their managers (kam's planners) ------------
+
+@pytest.fixture(scope="module")
+def by_team_manager(pipeline) -> pd.DataFrame:
+    """Won, lost, open and win rate per manager of sales_teams.csv, from the opportunities
+    joined with the team file on the agent (the independent computation)."""
+    teams = pd.read_csv(MAVEN / "sales_teams.csv")
+    joined = pipeline.drop(columns="manager").merge(
+        teams[["sales_agent", "manager"]], on="sales_agent", how="left", validate="m:1")
+    assert joined["manager"].notna().all() and len(joined) == len(pipeline)
+    g = joined.assign(won=joined["deal_stage"].eq("Won"), lost=joined["deal_stage"].eq("Lost"),
+                      open=joined["deal_stage"].isin(["Prospecting", "Engaging"]),
+                      planned=joined["list_price"].where(
+                          joined["deal_stage"].isin(["Won", "Lost"]), 0.0),
+                      actual=joined["close_value"].where(joined["deal_stage"].eq("Won"), 0.0))
+    out = g.groupby("manager").agg(worked=("won", "size"), won=("won", "sum"),
+                                   lost=("lost", "sum"), open=("open", "sum"),
+                                   planned=("planned", "sum"), actual=("actual", "sum"))
+    out["win_rate"] = out["won"] / (out["won"] + out["lost"])
+    return out.sort_index()
+
+
+def test_maven_conversion_by_planner_equals_pandas_over_the_team_file(t, imported,
+                                                                      by_team_manager):
+    c = conversion(t, by="planner", team=imported.team).set_index("planner").sort_index()
+    assert list(c.index) == list(by_team_manager.index)  # the 6 managers, by name
+    assert NO_PLANNER not in set(c["planner_id"])  # every agent has a manager in the file
+    for col in ("worked", "won", "lost", "open"):
+        assert c[col].tolist() == by_team_manager[col].tolist(), col
+    assert c["win_rate"].to_numpy() == pytest.approx(by_team_manager["win_rate"].to_numpy())
+
+
+def test_maven_funnel_by_planner_stage_counts(t, imported, by_team_manager):
+    f = funnel(t, by="planner", team=imported.team)
+    first = f.stages[f.stages["number"] == 1].set_index("planner")["reached"].sort_index()
+    assert first.tolist() == by_team_manager["worked"].tolist()  # every deal was a lead
+    buyer = f.stages[f.stages["stage"] == "buyer"].set_index("planner")["reached"].sort_index()
+    assert buyer.tolist() == by_team_manager["won"].tolist()
+    weakest = f.weakest_links.set_index("planner").sort_index()
+    assert weakest["lost"].tolist() == by_team_manager["lost"].tolist()  # all lost at one stage
+
+
+def test_maven_cross_statistics_and_plan_accuracy_by_planner(t, imported, by_team_manager):
+    x = manager_stage_conversion(t, by="planner", team=imported.team)
+    decisive = x[x["lost"] > 0].set_index("planner").sort_index()
+    assert decisive["conversion"].to_numpy() == pytest.approx(
+        by_team_manager["win_rate"].to_numpy())
+    # plans: planned = list price of the settled (won or lost) deals, actual = close value
+    acc = plan_accuracy(t, by="planner", team=imported.team).set_index("planner").sort_index()
+    assert list(acc.index) == list(by_team_manager.index)
+    assert acc["planned"].to_numpy() == pytest.approx(by_team_manager["planned"].to_numpy())
+    assert acc["actual"].to_numpy() == pytest.approx(by_team_manager["actual"].to_numpy())
+
+
+def test_maven_tables_name_the_agents(t, imported, pipeline):
+    c = conversion(t, by="manager", team=imported.team)
+    names = dict(zip(pipeline["manager"], pipeline["sales_agent"], strict=False))
+    assert c["manager"].tolist() == [names[i] for i in c["manager_id"]]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from kam.errors import InputError
-from kam.model import Account, Deal, Dossier, tables, validate_dossier
+from kam.model import Account, Deal, Dossier, Team, TeamMember, tables, validate_dossier
 from kam.periods import NoData
 from kam.planning import (
     plan_accuracy,
@@ -189,6 +189,88 @@ def test_period_without_plans_is_a_clear_error(september):
 def test_bad_grouping_lists_the_options(september):
     with pytest.raises(ValueError, match="cannot group plans by 'region'; options are manager"):
         plan_states(september, by="region")
+
+
+# -- along the reporting line (DOMAIN.md §9: planners do the first budget planning) ---------
+
+def two_planners_team() -> Team:
+    """Three agents under two planners: Ann Lee and Bob Stone report to Paula Reed, Cy Park to
+    Omar Haddad."""
+    return Team(members=[
+        TeamMember(id="paula", name="Paula Reed", role="planner"),
+        TeamMember(id="omar", name="Omar Haddad", role="planner"),
+        TeamMember(id="ann", name="Ann Lee", role="client manager", manager="paula"),
+        TeamMember(id="bob", name="Bob Stone", role="client manager", manager="paula"),
+        TeamMember(id="cy", name="Cy Park", role="client manager", manager="omar"),
+    ])
+
+
+@pytest.fixture
+def two_planners():
+    """Settled deals (manager, period, planned, actual; actual 0 = refused) and one open one:
+
+    - Ann: Jan won 100 -> 80; Feb won 100 -> 90; Feb refused 100; open 40 (pending);
+    - Bob: Jan won 200 -> 200; Jan refused 100;
+    - Cy: Jan refused 30; Feb refused 30.
+
+    Paula (Ann + Bob): Jan planned 400, actual 280 (error 0.3); Feb planned 200, actual 90
+    (0.55): bias = MAPE = 0.425, r = 370 / 600. Omar (Cy): Jan and Feb 30 -> 0 (error 1.0):
+    bias = MAPE = 1.0, r = 0."""
+    spec = [("ann", "2025-01", "won", 100, 80), ("ann", "2025-02", "won", 100, 90),
+            ("ann", "2025-02", "refused", 100, None), ("ann", "2025-02", "open", 40, None),
+            ("bob", "2025-01", "won", 200, 200), ("bob", "2025-01", "refused", 100, None),
+            ("cy", "2025-01", "refused", 30, None), ("cy", "2025-02", "refused", 30, None)]
+    return deals_tables([
+        {"account_id": f"A{i}", "id": f"D{i}", "manager": m, "period": p, "outcome": o,
+         "refusal_reason": "price" if o == "refused" else None, "planned_budget": float(pl),
+         "actual_budget": None if a is None else float(a)}
+        for i, (m, p, o, pl, a) in enumerate(spec)])
+
+
+def test_plan_accuracy_by_planner_three_agents_under_two_planners(two_planners):
+    acc = plan_accuracy(two_planners, by="planner", team=two_planners_team())
+    assert acc.columns[:2].tolist() == ["planner_id", "planner"]
+    assert acc["planner"].tolist() == ["Omar Haddad", "Paula Reed"]  # least accurate first
+    omar, paula = acc.iloc[0], acc.iloc[1]
+    assert (paula["periods"], paula["planned"], paula["actual"]) == (2, 600, 370)
+    assert paula["bias"] == pytest.approx((0.3 + 0.55) / 2)
+    assert paula["mape"] == pytest.approx(0.425)
+    assert paula["realization"] == pytest.approx(370 / 600)
+    assert (omar["planned"], omar["actual"], omar["bias"]) == (60, 0, pytest.approx(1.0))
+
+
+def test_plan_states_by_planner_and_names_of_managers(two_planners):
+    """Per planner over both months: Paula 600 planned, 370 actual, Ann's open 40 pending;
+    Omar 60 planned, 0 actual. Per manager: Ann 300 planned, 170 actual."""
+    team = two_planners_team()
+    s = plan_states(two_planners, by="planner", team=team).set_index("planner")
+    assert s.loc["Paula Reed", ["planned", "actual", "pending_planned"]].tolist() == [
+        600, 370, 40]
+    assert s.loc["Omar Haddad", ["planned", "actual"]].tolist() == [60, 0]
+    m = plan_states(two_planners, by="manager", team=team)
+    assert m[["manager_id", "manager", "planned", "actual"]].values.tolist() == [
+        ["ann", "Ann Lee", 300, 170], ["bob", "Bob Stone", 300, 200], ["cy", "Cy Park", 60, 0]]
+    acc = plan_accuracy(two_planners, team=team).set_index("manager_id")
+    assert acc.loc["ann", "manager"] == "Ann Lee"
+    rep = replenishment(two_planners, 100, r=0.75, period="2025-02", team=team)
+    assert rep.lost[["id", "manager_id", "manager"]].values.tolist() == [
+        ["D2", "ann", "Ann Lee"], ["D7", "cy", "Cy Park"]]
+
+
+def test_plan_accuracy_a_manager_without_a_planner_is_shown(two_planners):
+    """Cy's planner left the team roster: his 60 planned are under "(no planner)"."""
+    team = Team(members=[m for m in two_planners_team().members if m.id != "omar"])
+    acc = plan_accuracy(two_planners, by="planner", team=team).set_index("planner")
+    assert acc.loc["(no planner)", ["planned", "actual"]].tolist() == [60, 0]
+    assert acc["planned"].sum() == 660  # every settled plan counted once
+
+
+def test_plan_accuracy_unknown_grouping_names_the_options(two_planners):
+    with pytest.raises(ValueError, match="cannot measure accuracy by 'region'; options are "
+                                         "manager, planner, account_id"):
+        plan_accuracy(two_planners, by="region")
+    with pytest.raises(ValueError, match="grouping by planner needs the team roster"):
+        plan_accuracy(two_planners, by="planner")
 
 
 @settings(max_examples=50, deadline=None)

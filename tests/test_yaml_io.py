@@ -19,7 +19,7 @@ from kam import demo
 from kam.cli.io import export_cmd, import_cmd, validate_cmd
 from kam.config import templates_dir
 from kam.errors import AccountNotFound, ImportFailed, InputError
-from kam.io import dossier_to_yaml, export_yaml, import_yaml, read_yaml, validate_yaml
+from kam.io import dossier_to_yaml, export_yaml, import_yaml, read_yaml, validate_yaml, yaml_io
 from kam.io.yaml_io import _Dumper, _Loader, _plain, _PyDumper
 from kam.model import Account, Deal, Dossier, Team, TeamMember, validate_dossier
 from kam.model import account as account_module
@@ -230,6 +230,106 @@ def test_no_yaml_files_is_an_error(tmp_path, ws):
 def test_read_yaml_raises_input_error_with_the_line_of_a_syntax_error(tmp_path):
     path = _write(tmp_path / "bad.yaml", "account:\n  id: A\n  name: [unclosed\n")
     with pytest.raises(InputError, match=r"bad\.yaml: file: line 4, column 1: not valid YAML"):
+        read_yaml(path)
+
+
+# -- reading hostile YAML: aliases, duplicate keys, tags --------------------------------------
+def _load(text: str) -> object:
+    return yaml.load(text, Loader=_Loader)
+
+
+def test_small_anchors_aliases_and_merge_keys_are_read():
+    """A repeated address or a person written once and varied with a merge key is fine YAML
+    and reads as written out (an explicit key overrides a merged one)."""
+    data = _load("hq: &hq Mill Road 1\nbase: &p {id: p1, name: Pat, roles: [entry]}\n"
+                 "persons:\n  - *p\n  - <<: *p\n    id: p2\nwhere: *hq\n")
+    assert data["persons"] == [{"id": "p1", "name": "Pat", "roles": ["entry"]},
+                               {"id": "p2", "name": "Pat", "roles": ["entry"]}]
+    assert data["where"] == "Mill Road 1"
+
+
+@pytest.mark.parametrize(("n", "refused"), [(3333, False), (3334, True)])
+def test_aliases_may_add_at_most_ten_thousand_values(n, refused):
+    """`m` is a mapping of one key and one value: 3 values (the mapping, k, v). Each alias *m
+    repeats them: n aliases add 3n values. 3 x 3333 = 9,999 is allowed, 3 x 3334 = 10,002 not."""
+    assert yaml_io.MAX_ALIAS_EXPANSION == 10_000
+    text = "a: &m {k: v}\nb: [" + ", ".join(["*m"] * n) + "]\n"
+    if not refused:
+        assert len(_load(text)["b"]) == n
+        return
+    with pytest.raises(yaml.YAMLError, match=r"the aliases \(\*name\) of this document would "
+                                             r"expand it by 10,002 values \(at most 10,000"):
+        _load(text)
+
+
+def test_a_billion_laughs_file_is_refused_at_once_naming_the_file(tmp_path):
+    """Nine lists, each of nine aliases of the list before, from a few hundred bytes. Counting
+    takes no time; building them would not end. By hand: list a is 1 + 9 values (S_a = 10),
+    each next S = 1 + 9 S_before, so S_a..S_i = 10, 91, 820, 7,381, 66,430, 597,871, 5,380,840,
+    48,427,561, 435,848,050 (sum 490,329,054). Expanded, the document is the root, its 10 keys,
+    every list, and the account mapping (4 values) whose name is list i once more:
+    1 + 10 + 490,329,054 + 4 + 435,848,050 = 926,177,119 values, of which 33 are in the file
+    (root, 10 keys, list a and its 9 items, 8 lists of aliases, the account's 4):
+    926,177,086 added by aliases."""
+    lines = ["a: &a [" + ", ".join(["lol"] * 9) + "]"]
+    lines += [f"{b}: &{b} [" + ", ".join([f"*{a}"] * 9) + "]"
+              for a, b in zip("abcdefgh", "bcdefghi", strict=True)]
+    path = _write(tmp_path / "lol.yaml", "\n".join(lines) + "\naccount: {id: A, name: *i}\n")
+    with pytest.raises(InputError, match=r"lol\.yaml: file: line 1, column 4: the aliases "
+                                         r"\(\*name\) of this document would expand it by "
+                                         r"926,177,086 values"):
+        read_yaml(path)
+
+
+def test_an_alias_inside_its_own_value_is_refused():
+    with pytest.raises(yaml.YAMLError, match="refers to the value that holds it"):
+        _load("a: &a [1, *a]\n")
+
+
+@pytest.mark.parametrize(("text", "where", "key", "first"), [
+    ("account: {id: A, name: B}\ndeals: []\npersons: []\ndeals: []\n", "line 4, column 1",
+     "deals", "line 2, column 1"),
+    ("account:\n  id: A\n  name: B\n  name: C\n", "line 4, column 3", "name", "line 3, column 3"),
+    ("account: {id: A, name: B}\ndeals:\n  - id: D\n    title: T\n    title: U\n",
+     "line 5, column 5", "title", "line 4, column 5"),
+    ("account: {id: A, name: B, id: C}\n", "line 1, column 27", "id", "line 1, column 11"),
+])
+def test_a_duplicate_key_is_refused_at_any_depth_with_its_file_line_and_key(
+        tmp_path, text, where, key, first):
+    """A second key of the same name would silently replace the first (the second deals:
+    section drops every deal of the first)."""
+    path = _write(tmp_path / "dup.yaml", text)
+    with pytest.raises(InputError, match=rf"dup\.yaml: file: {where}: duplicate key '{key}' "
+                                         rf"\(first at {first}\): the second would silently "
+                                         r"replace the first"):
+        read_yaml(path)
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!include", "!!foo"])
+def test_tags_other_than_yaml_s_own_are_refused_naming_the_tag(tag):
+    with pytest.raises(yaml.YAMLError, match=rf"the tag '{re.escape(tag)}' is not "
+                                             r"allowed: kam reads plain values only"):
+        _load(f"a: {tag} [echo]\n")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: !!int x", r"cannot read 'x' as a whole number"),
+    ("a: !!float x", r"cannot read 'x' as a number"),
+    ("a: !!bool maybe", r"cannot read 'maybe' as true or false"),
+    ("a: !!timestamp 2025-13-45", r"cannot read '2025-13-45' as a date \(month must be in"),
+    ("a: " + "9" * 5000, r"cannot read '9{39}\.\.\. \(5,000 characters\) as a whole number"),
+])
+def test_an_unreadable_scalar_is_a_message_with_its_line_not_a_traceback(tmp_path, text,
+                                                                          message):
+    path = _write(tmp_path / "x.yaml", text + "\n")
+    with pytest.raises(InputError, match=r"x\.yaml: file: line 1, column 4: " + message):
+        read_yaml(path)
+
+
+def test_a_control_character_in_the_file_names_its_line_and_column(tmp_path):
+    path = _write(tmp_path / "x.yaml", "account:\n  id: A\n  name: Ac\x1bme\n")
+    with pytest.raises(InputError, match=r"x\.yaml: file: line 3, column 11: not valid YAML: "
+                                         r"the character '\\x1b' cannot be in a YAML file"):
         read_yaml(path)
 
 

@@ -9,6 +9,7 @@ import click
 from .. import __version__
 from ..errors import KamError
 from . import analyses, core, io, lab, portfolio, reports
+from .core import terminal_text
 
 __all__ = ["main"]
 
@@ -20,7 +21,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except (KamError, FileNotFoundError) as e:
-            raise click.ClickException(str(e)) from None
+            raise click.ClickException(terminal_text(str(e), keep_newlines=True)) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from ..store import Workspace, default_location
-from .core import echo_frame, workspace_option
+from .core import echo_frame, terminal_text, workspace_option
 
 __all__ = ["deals", "health", "meeting", "opportunities", "plan", "score"]
 
@@ -106,7 +106,7 @@ def plan(account: str, since: str | None, workspace: str | None, today: str | No
     d = ws.load(account)
     status = plan_status(d, _today(today))
     for key, value in status.summary.items():
-        click.echo(f"{key:>22}: {value}")
+        click.echo(f"{key:>22}: {terminal_text(value)}")
     click.echo("\nActions:")
     echo_frame(status.actions)
     if since is not None:
@@ -128,4 +128,5 @@ def meeting(
     from ..meeting import meeting_sheet
 
     d = _ws(workspace).load(account)
-    click.echo(meeting_sheet(d, list(persons), _today(today)).to_markdown())
+    click.echo(terminal_text(meeting_sheet(d, list(persons), _today(today)).to_markdown(),
+                             keep_newlines=True))

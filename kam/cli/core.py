@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import click
 import pandas as pd
@@ -12,7 +14,17 @@ import pandas as pd
 from ..model import SalesStage, missing_for_stage, recommended_for_stage
 from ..store import Workspace, default_location
 
-__all__ = ["accounts", "demo", "diff", "echo_frame", "gate", "history", "init", "workspace_option"]
+__all__ = [
+    "accounts",
+    "demo",
+    "diff",
+    "echo_frame",
+    "gate",
+    "history",
+    "init",
+    "terminal_text",
+    "workspace_option",
+]
 
 workspace_option = click.option(
     "--workspace",
@@ -29,6 +41,36 @@ def _open(workspace: str | None) -> Workspace:
 
 _SHARE_WORDS = ("share", "pct", "conversion", "rate", "probability", "ratio")
 
+# What a terminal would act on instead of showing: C0 and C1 control characters (ESC starts an
+# escape sequence, BEL rings, CR overwrites the line, 0x9b is a one-byte CSI), DEL, the Unicode
+# line and paragraph separators, and the bidirectional controls that reorder what is shown.
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_KEEPING_LINES = re.compile(_UNSAFE.pattern.replace(r"\x00-\x1f", r"\x00-\x09\x0b-\x1f"))
+
+
+def terminal_text(value: Any, *, keep_newlines: bool = False) -> str:
+    r"""User text made safe to print: characters a terminal would act on are written as their
+    escapes, visibly (``\x1b``, ``\n``, ``\u202e``); other text is unchanged.
+
+    ``keep_newlines`` keeps line breaks (for text printed as several lines); in a table cell
+    they are escaped too, so the table stays a table.
+
+    Examples
+    --------
+    >>> print(terminal_text("Acme\x1b]0;owned\x07 Steel"))
+    Acme\x1b]0;owned\x07 Steel
+    >>> print(terminal_text("Line 1\nLine 2"), terminal_text("Müller & Söhne"))
+    Line 1\nLine 2 Müller & Söhne
+    """
+    text = str(value)
+    unsafe = _UNSAFE_KEEPING_LINES if keep_newlines else _UNSAFE
+    return unsafe.sub(lambda m: repr(m.group())[1:-1], text) if unsafe.search(text) else text
+
+
+def _safe_cell(value: Any) -> Any:
+    return terminal_text(value) if isinstance(value, str) else value
+
 
 def _formatter(column: str, values: pd.Series) -> Callable[[float], str] | None:
     """Shares as percentages, large amounts with thousands separators, small numbers as they
@@ -43,7 +85,13 @@ def _formatter(column: str, values: pd.Series) -> Callable[[float], str] | None:
 
 
 def echo_frame(frame: pd.DataFrame) -> None:
-    """Print a DataFrame as a readable table (all rows, formatted numbers)."""
+    """Print a DataFrame as a readable table (all rows, formatted numbers). Text is printed
+    through :func:`terminal_text`: a name cannot clear the screen or break the table."""
+    frame = frame.copy()
+    for c in frame.columns:
+        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]):
+            frame[c] = frame[c].map(_safe_cell)
+    frame.columns = [_safe_cell(c) for c in frame.columns]
     formatters = {c: f for c in frame.columns if (f := _formatter(str(c), frame[c])) is not None}
     with pd.option_context(
         "display.max_rows",
@@ -164,12 +212,12 @@ def gate(account: str, stage: str | None, workspace: str | None) -> None:
         stages = list(SalesStage)
         stage = stages[min(own.number, len(stages) - 1)].value
     missing = missing_for_stage(d, stage)
-    click.echo(f"{d.account.name} ({account}) is at stage {own.value!r}.")
+    click.echo(f"{terminal_text(d.account.name)} ({account}) is at stage {own.value!r}.")
     if missing:
         click.echo(f"Missing for stage {stage!r}:")
         for m in missing:
-            click.echo(f"  - {m}")
+            click.echo(f"  - {terminal_text(m)}")
     else:
         click.echo(f"Everything stage {stage!r} requires is there.")
     for r in recommended_for_stage(d, stage):
-        click.echo(f"  (recommended: {r})")
+        click.echo(f"  (recommended: {terminal_text(r)})")

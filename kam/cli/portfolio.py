@@ -6,23 +6,29 @@ from datetime import date
 
 import click
 
-from ..model import Tables, tables
+from ..model import Tables, Team, tables
 from ..store import Workspace, default_location
-from .core import echo_frame, workspace_option
+from .core import echo_frame, terminal_text, workspace_option
 
 __all__ = ["funnel", "portfolio"]
 
 
 def _tables(workspace: str | None, manager: str | None) -> Tables:
-    ws = Workspace(workspace or default_location())
-    t = tables(ws.load_all())
+    return _load(workspace, manager)[0]
+
+
+def _load(workspace: str | None, manager: str | None) -> tuple[Tables, Team]:
+    """The tables of the portfolio (of one KAM's accounts with ``manager``) and the team."""
+    with Workspace(workspace or default_location()) as ws:
+        t, team = tables(ws.load_all()), ws.team()
     if manager:
         ids = t.accounts.loc[t.accounts["kam"] == manager, "account_id"]
         if ids.empty:
             known = ", ".join(sorted(t.accounts["kam"].dropna().unique()))
-            raise click.ClickException(f"No accounts for manager {manager!r}; managers: {known}")
+            raise click.ClickException(
+                f"No accounts for manager {manager!r}; managers: {terminal_text(known)}")
         t = t.for_accounts(ids)
-    return t
+    return t, team
 
 
 manager_option = click.option("--manager", default=None, help="Only this KAM's accounts.")
@@ -50,23 +56,41 @@ def _date(value: str | None) -> date | None:
 def portfolio(
     workspace: str | None, manager: str | None, period: str | None, as_of: str | None
 ) -> None:
-    """Concentration, ABC categories and contribution ranking of the portfolio."""
+    """Concentration, ABC categories and contribution ranking of the portfolio. A part without
+    data says so and why, instead of showing zeros."""
+    from ..periods import NoData
     from ..portfolio import abc, concentration
     from ..profitability import profitability, rank_by_contribution
 
     t = _tables(workspace, manager)
     day = _date(as_of)
-    conc = concentration(t, period=period, as_of=day)
-    click.echo(
-        f"Top 1: {conc.top1:.0%}   top 5: {conc.top5:.0%}   top 10: {conc.top10:.0%}   "
-        f"Herfindahl: {conc.hhi:.3f}"
-    )
-    for message in conc.warnings.get("message", []):
-        click.echo(f"  ! {message}")
+    try:
+        conc = concentration(t, period=period, as_of=day)
+    except NoData as e:
+        click.echo(f"Concentration: no data. {e}")
+    else:
+        click.echo(
+            f"Top 1: {conc.top1:.0%}   top 5: {conc.top5:.0%}   top 10: {conc.top10:.0%}   "
+            f"Herfindahl: {conc.hhi:.3f}"
+        )
+        for message in conc.warnings.get("message", []):
+            click.echo(f"  ! {terminal_text(message)}")
     click.echo("\nABC categories:")
-    echo_frame(abc(t, period=period, as_of=day))
+    try:
+        echo_frame(abc(t, period=period, as_of=day))
+    except NoData as e:
+        click.echo(f"  no data. {e}")
     click.echo("\nNet contribution ranking:")
-    echo_frame(rank_by_contribution(profitability(t, period=period, as_of=day)))
+    try:
+        profit = profitability(t, period=period, as_of=day)
+    except NoData as e:
+        click.echo(f"  no data. {e}")
+    else:
+        echo_frame(rank_by_contribution(profit)[
+            ["rank", "account_id", "name", "revenue", "gross_margin", "cost_to_serve",
+             "net_contribution", "share_of_total"]])
+        for note in profit.notes:
+            click.echo(f"  note: {note}")
 
 
 @click.command()
@@ -74,14 +98,23 @@ def portfolio(
 @manager_option
 @click.option("--period", default=None, help="A year, quarter or month, e.g. 2025 or 2025-Q3.")
 @as_of_option
+@click.option(
+    "--by",
+    type=click.Choice(["manager", "planner"]),
+    default="manager",
+    show_default=True,
+    help="Compare the deals' managers, or roll them up to their planners (the team's "
+    "reporting line).",
+)
 def funnel(
-    workspace: str | None, manager: str | None, period: str | None, as_of: str | None
+    workspace: str | None, manager: str | None, period: str | None, as_of: str | None, by: str
 ) -> None:
-    """The sales funnel, its weakest link and each manager's conversion (DOMAIN.md §6)."""
+    """The sales funnel, its weakest link and the conversion of each manager or planner
+    (DOMAIN.md §6)."""
     from ..funnel import conversion
     from ..funnel import funnel as build_funnel
 
-    t = _tables(workspace, manager)
+    t, team = _load(workspace, manager)
     day = _date(as_of)
     f = build_funnel(t, period=period, as_of=day)
     echo_frame(f.stages)
@@ -93,5 +126,7 @@ def funnel(
             f"\nWeakest link: {w['from_stage']} -> {w['to_stage']} "
             f"(loses {w['lost_share']:.0%} of the deals that reach {w['from_stage']})"
         )
-    click.echo("\nConversion by manager:")
-    echo_frame(conversion(t, by="manager", period=period, as_of=day))
+    click.echo(f"\nConversion by {by}:")
+    echo_frame(conversion(t, by=by, team=team, period=period, as_of=day))
+    click.echo(f"\nWeakest link by {by}:")
+    echo_frame(build_funnel(t, by=by, team=team, period=period, as_of=day).weakest_links)

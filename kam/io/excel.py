@@ -3,12 +3,21 @@
 Each sheet has a bold header row on the kam blue, frozen so it stays visible while scrolling, an
 auto-filter, and column widths fitted to the content. Lists (roles, participants, risks...) are
 written as text, ``"power, entry"``; dates as Excel dates; empty values as empty cells.
+
+Text is always written as text, never as a formula: a name such as
+``=HYPERLINK("http://...?"&A1, "open")`` would otherwise run when the workbook is opened (formula
+injection). Text that a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, also after blanks) is a text cell with Excel's quote prefix:
+shown as typed, with ``'`` in the formula bar, and still text after an edit. Control characters,
+which a workbook cannot hold, are written as their escapes (``\x1b``); text longer than a cell
+holds (32,767 characters) is cut, saying so; infinite numbers are written as the text ``inf``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import fields
 from datetime import date, datetime
@@ -18,8 +27,10 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ..model import Dossier, Tables, tables
 from ..store import Workspace
@@ -30,20 +41,36 @@ _HEADER_FILL = PatternFill("solid", start_color="1F5F8B")  # PALETTE[0] of kam.f
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _MAX_WIDTH = 60
 _DATE_FORMAT = "yyyy-mm-dd"
+_MAX_TEXT = 32_767  # characters in one Excel cell
+# Text a spreadsheet would run as a formula (OWASP "CSV injection"), with the full-width forms.
+_FORMULA = re.compile(r"[\s\x00-\x1f]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r]")
+_BAD_SHEET_TITLE = re.compile(r"[\\/*?:\[\]]")
+
+
+def _text(value: str) -> str:
+    """Text a workbook can hold: control characters as escapes, cut to what a cell holds."""
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    if len(value) > _MAX_TEXT:
+        note = f"... [cut: {len(value):,} characters]"
+        value = value[:_MAX_TEXT - len(note)] + note
+    return value
 
 
 def _cell(value: Any) -> Any:
     """A value openpyxl writes as it should look in Excel."""
     if value is None:
         return None
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, list | tuple | set):
-        return ", ".join(str(_cell(v)) for v in value) or None
+        return _text(", ".join(str(_cell(v)) for v in value)) or None
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.to_pydatetime()
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else str(value)  # Excel has no infinity
     if value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
@@ -61,15 +88,26 @@ def _text_width(value: Any) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
+def _append(sheet: Worksheet, row: int, values: list[Any]) -> None:
+    """Append ``values`` as row number ``row``; text that looks like a formula stays text,
+    visibly (quote prefix)."""
+    sheet.append(values)
+    for i, v in enumerate(values):
+        if isinstance(v, str) and _FORMULA.match(v):
+            cell = sheet.cell(row, i + 1)
+            cell.data_type = "s"  # openpyxl made "=..." a formula
+            cell.quotePrefix = True
+
+
 def _write_sheet(book: Workbook, name: str, frame: pd.DataFrame) -> None:
-    sheet = book.create_sheet(title=name[:31])
-    columns = [str(c) for c in frame.columns]
-    sheet.append(columns)
+    sheet = book.create_sheet(title=_BAD_SHEET_TITLE.sub("_", name)[:31] or "sheet")
+    columns = [_text(str(c)) for c in frame.columns]
+    _append(sheet, 1, list(columns))
     widths = [len(c) for c in columns]
     date_cols: set[int] = set()
-    for row in frame.itertuples(index=False, name=None):
+    for number, row in enumerate(frame.itertuples(index=False, name=None), start=2):
         values = [_cell(v) for v in row]
-        sheet.append(values)
+        _append(sheet, number, values)
         for i, v in enumerate(values):
             widths[i] = max(widths[i], _text_width(v))
             if isinstance(v, date):

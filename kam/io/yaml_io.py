@@ -11,6 +11,16 @@ values on one line (``roles: [entry, power]``); fields at their default
 value are left out (reading fills them in again, so a round trip is exact). ``yes``, ``no``,
 ``on`` and ``off`` are text, not booleans (as in YAML 1.2): only ``true``/``false`` are booleans.
 Dates are read as text and parsed by the dossier model, so a bad date is reported on its field.
+Exports write whole files (an export cut short leaves the previous file as it was), never write
+anchors or aliases, and read back exactly whatever the text: line breaks, ``---``, ``#``,
+quotes, YAML words. The header comment shows the account name on one line, its line breaks and
+control characters escaped, so a name cannot end the comment and smuggle YAML into the file.
+
+Reading refuses, naming the file, line and column: a key written twice in one mapping (the
+second would silently replace the first), aliases that would expand a document by more than
+:data:`MAX_ALIAS_EXPANSION` values (a "billion laughs" file) or that contain themselves, tags
+other than YAML's own (``!!python/...``, ``!include``), and values a tag cannot read
+(``!!int x``). Anchors, aliases and merge keys (``<<: *base``) of ordinary size are read.
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from .report import ImportReport
 from .saving import fail, gc_paused, save_dossiers, stage_problems
 
 __all__ = [
+    "MAX_ALIAS_EXPANSION",
+    "CheckedLoader",
     "dossier_to_yaml",
     "export_yaml",
     "import_yaml",
@@ -49,8 +61,164 @@ PathLike = str | os.PathLike[str]
 # libyaml's parser when PyYAML has it (about 5x faster on large files), else the Python one.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+MAX_ALIAS_EXPANSION = 10_000
+"""How many values the aliases (``*name``) of one YAML document may add to it. A few repeated
+addresses or lists are fine; a "billion laughs" file (9 aliases of 9 aliases of ...) would add
+hundreds of millions and is refused before anything is built from it."""
 
-class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+# An alias needs an anchor: only a text holding both '&x' and '*x' can share nodes.
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
+_ALIAS = re.compile(r"\*[^\s,\[\]{}]")
+_SHORT_TAGS = {"tag:yaml.org,2002:int": "a whole number", "tag:yaml.org,2002:float": "a number",
+               "tag:yaml.org,2002:bool": "true or false", "tag:yaml.org,2002:null": "null",
+               "tag:yaml.org,2002:timestamp": "a date", "tag:yaml.org,2002:binary": "base64 data"}
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML file that parses but that kam will not read: duplicate keys, aliases that expand
+    beyond :data:`MAX_ALIAS_EXPANSION` or refer to themselves, unknown tags, unreadable values."""
+
+    def __init__(self, message: str, mark: Any):
+        super().__init__(problem=message, problem_mark=mark)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters: a message never repeats a whole file."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """``repr`` of a value, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value)):,} characters)"
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse a document whose aliases refer to themselves, or would add more than
+    :data:`MAX_ALIAS_EXPANSION` values to it when expanded (counted without expanding)."""
+    open_ = -1
+    sizes: dict[int, int] = {id(root): open_}
+    first_repeat: yaml.Node | None = None
+    stack = [(root, iter(_children(root)))]
+    while stack:
+        node, rest = stack[-1]
+        for child in rest:
+            size = sizes.get(id(child))
+            if size is None:
+                sizes[id(child)] = open_
+                stack.append((child, iter(_children(child))))
+                break
+            if size == open_:
+                raise _Refused(
+                    "an alias (*name) refers to the value that holds it: the value would contain "
+                    "itself without end; write the value out instead of the alias",
+                    child.start_mark)
+            first_repeat = first_repeat or child
+        else:
+            stack.pop()
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
+    extra = sizes[id(root)] - len(sizes)
+    if extra > MAX_ALIAS_EXPANSION:
+        assert first_repeat is not None
+        raise _Refused(
+            f"the aliases (*name) of this document would expand it by {extra:,} values (at "
+            f"most {MAX_ALIAS_EXPANSION:,} are allowed: this looks like a 'billion laughs' "
+            "file); write the values out instead of repeating them through aliases",
+            first_repeat.start_mark)
+
+
+class CheckedLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    r"""PyYAML's safe loader (libyaml's parser when there), refusing with the line and column
+    what a YAML file must not do to kam: duplicate keys in a mapping, aliases that would expand
+    a document by more than :data:`MAX_ALIAS_EXPANSION` values or that contain themselves, tags
+    other than YAML's own, values a tag cannot read. Errors are :class:`yaml.MarkedYAMLError`.
+    For any YAML file kam reads (configuration, mappings); dossier files use a stricter dialect.
+
+    Examples
+    --------
+    >>> try:
+    ...     yaml.load("a: 1\nb: 2\na: 3\n", Loader=CheckedLoader)
+    ... except yaml.MarkedYAMLError as e:
+    ...     print(f"line {e.problem_mark.line + 1}: {e.problem.split(':')[0]}")
+    line 3: duplicate key 'a' (first at line 1, column 1)
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        text = stream if isinstance(stream, str) else ""
+        self._aliases = not isinstance(stream, str) or bool(
+            _ANCHOR.search(text) and _ALIAS.search(text))
+
+    def construct_document(self, node: Any) -> Any:
+        if self._aliases:
+            _check_aliases(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        # Merge keys (<<: *base) are deleted from the list node.value in place, and node.value
+        # becomes a new list (merged + explicit pairs): the old list holds the explicit keys,
+        # and only those must be unique (an explicit key overrides a merged one).
+        explicit = node.value
+        mapping = super().construct_mapping(node, deep=deep)
+        if node.value is not explicit or len(mapping) < len(explicit):  # merged, or a repeat
+            self._refuse_duplicate_keys(explicit)
+        return mapping
+
+    def _refuse_duplicate_keys(self, pairs: list[tuple[yaml.Node, yaml.Node]]) -> None:
+        first: dict[Any, yaml.Node] = {}
+        for key_node, _ in pairs:
+            key = self.construct_object(key_node)
+            try:
+                seen = first.setdefault(key, key_node)
+            except TypeError:  # an unhashable key: the constructor has said so already
+                continue
+            if seen is not key_node:
+                first_at = seen.start_mark
+                raise _Refused(
+                    f"duplicate key {_shown(key)} (first at line {first_at.line + 1}, column "
+                    f"{first_at.column + 1}): the second would silently replace the first; keep "
+                    "one of them, or merge the two into one", key_node.start_mark)
+
+    def refuse_tag(self, node: yaml.Node) -> Any:
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        raise _Refused(
+            f"the tag {_shown(tag, 60)} is not allowed: kam reads plain values only "
+            "(text, numbers, true/false, dates, lists and mappings); remove the tag",
+            node.start_mark)
+
+
+def _checked(tag: str, construct: Any) -> Any:
+    """The constructor of a scalar ``tag``, turning Python's errors on an unreadable value
+    (``!!int x``, an integer of 5,000 digits) into a message with its line."""
+
+    def checked(loader: CheckedLoader, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:
+            why = f" ({_cut(str(e), 80)})" if tag.endswith("timestamp") else ""
+            raise _Refused(f"cannot read {_shown(node.value)} as {_SHORT_TAGS[tag]}{why}",
+                           node.start_mark) from None
+
+    return checked
+
+
+CheckedLoader.add_constructor(None, CheckedLoader.refuse_tag)
+for _tag in _SHORT_TAGS:
+    CheckedLoader.add_constructor(
+        _tag, _checked(_tag, _SafeLoader.yaml_constructors[_tag]))
+
+
+class _Loader(CheckedLoader):
+    """The dossier dialect: only true/false are booleans, dates stay text (see below)."""
+
     # Resolving the type of a plain scalar (regexes in Python) is most of the reading time, and
     # the same values (stages, products, dates) come back again and again: remember them.
     _resolved: ClassVar[dict[str, str]] = {}
@@ -71,11 +239,13 @@ _SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumpe
 
 
 class _Dumper(_SafeDumper):  # type: ignore[valid-type,misc]
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # the same date twice is written twice, never as &id001 / *id001
 
 
 class _PyDumper(yaml.SafeDumper):  # the pure-Python emitter, to check both agree
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -93,7 +263,9 @@ for _cls, _drop in ((_Loader, {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:time
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    # NEL (U+0085) is a line break to YAML: the Python emitter would write it raw in a block or
+    # quoted scalar and read it back as a blank; double quotes escape it as \N (libyaml does so).
+    style = '"' if "\x85" in value else "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -120,8 +292,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_HEADER_NAME = 80  # characters of the account name shown in a file's header comment
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text`` on one line: every character that is not printable (line breaks of any kind,
+    tabs, control and format characters) written as its Python escape (``\\n``, ``\\x1b``,
+    ``\\u2028``); cut to ``limit`` characters with ``...``."""
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _header(d: Dossier) -> str:
-    return (f"# kam dossier: {d.account.name} ({d.account.id})\n"
+    # The name is user text: written raw, a line break in it would end the comment, and what
+    # follows (say "---" and another account) would be read as part of the file.
+    return (f"# kam dossier: {_one_line(d.account.name, _HEADER_NAME)} ({d.account.id})\n"
             "# Edit it, check it with `kam validate FILE`, load it with `kam import FILE`.\n")
 
 
@@ -196,17 +384,40 @@ def export_yaml(source: Workspace | Iterable[Dossier], path: PathLike,
         return _export(_dossiers(source, account_ids), Path(path))
 
 
+def _write(file: Path, text: str) -> None:
+    """Write ``file`` whole or not at all: an export cut short (a full disk, Ctrl-C) leaves the
+    previous file as it was, never half a backup."""
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _file_names(ids: list[str]) -> list[str]:
+    """``<id>.yaml`` per account; ids that differ only in case (``ACME``, ``acme``) would be
+    one file on Windows and macOS, so the later ones get ``~2``, ``~3`` (``~`` is never part
+    of an id)."""
+    seen: dict[str, int] = {}
+    names = []
+    for account_id in ids:
+        key = account_id.casefold()
+        seen[key] = seen.get(key, 0) + 1
+        names.append(f"{account_id}.yaml" if seen[key] == 1 else f"{account_id}~{seen[key]}.yaml")
+    return names
+
+
 def _export(dossiers: list[Dossier], target: Path) -> list[Path]:
     if target.suffix.lower() in _SUFFIXES:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("---\n".join(_header(d) + dossier_to_yaml(d) for d in dossiers),
-                          encoding="utf-8")
+        _write(target, "---\n".join(_header(d) + dossier_to_yaml(d) for d in dossiers))
         return [target]
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for d in dossiers:
-        file = target / f"{d.account.id}.yaml"
-        file.write_text(_header(d) + dossier_to_yaml(d), encoding="utf-8")
+    for d, name in zip(dossiers, _file_names([d.account.id for d in dossiers]), strict=True):
+        file = target / name
+        _write(file, _header(d) + dossier_to_yaml(d))
         written.append(file)
     return written
 
@@ -240,6 +451,9 @@ def _documents(file: Path) -> Iterator[tuple[str, Any] | ValidationProblem]:
     except IsADirectoryError:
         yield bad("is a folder, not a file")
         return
+    except OSError as e:
+        yield bad(f"cannot be read: {e.strerror or e}")
+        return
     except UnicodeDecodeError as e:
         line = e.object[:e.start].count(b"\n") + 1
         yield bad(f"not UTF-8 text: line {line} has the byte 0x{e.object[e.start]:02x} (offset "
@@ -247,10 +461,20 @@ def _documents(file: Path) -> Iterator[tuple[str, Any] | ValidationProblem]:
         return
     try:
         docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow in a file
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - text.rfind("\n", 0, e.position)
+        yield bad(f"line {line}, column {column}: not valid YAML: the character "
+                  f"{chr(e.character)!r} cannot be in a YAML file; remove it")
+        return
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        yield bad(f"{where}not valid YAML: {getattr(e, 'problem', None) or e}")
+        what = "" if isinstance(e, _Refused) else "not valid YAML: "
+        yield bad(f"{where}{what}{_cut(str(getattr(e, 'problem', None) or e), 300)}")
+        return
+    except RecursionError:  # the pure-Python parser, when libyaml is missing
+        yield bad("not valid YAML: values are nested too deeply (lists in lists in lists ...)")
         return
     if not docs:
         yield bad("the file is empty: expected a dossier with an 'account' section")
