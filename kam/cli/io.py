@@ -13,11 +13,20 @@ from typing import Any, TypeVar
 
 import click
 
+from ..config import load_yaml
 from ..errors import KamError
-from ..io import export_excel, export_yaml, import_crm, import_yaml, validate_yaml, yaml_io
+from ..io import (
+    export_excel,
+    export_yaml,
+    import_crm,
+    import_transactions,
+    import_yaml,
+    validate_yaml,
+    yaml_io,
+)
 from ..model import tables
 from ..store import Workspace, default_location
-from .core import workspace_option
+from .core import terminal_text, workspace_option
 
 __all__ = ["export_cmd", "import_cmd", "validate_cmd"]
 
@@ -32,15 +41,19 @@ def _user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (KamError, FileNotFoundError) as e:
-            raise click.ClickException(str(e)) from None
+            raise click.ClickException(terminal_text(str(e), keep_newlines=True)) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def _guess_format(path: Path, mapping: str | None) -> str:
-    """``crm`` for a folder of CSV files (or when a mapping is given), else ``yaml``."""
+    """With a mapping: ``transactions`` for a mapping of orders (it has an ``order_lines``
+    section or extends another mapping), else ``crm``. Without: ``crm`` for a folder of CSV
+    files, else ``yaml``."""
     if mapping is not None:
-        return "crm"
+        data = load_yaml(mapping)
+        is_orders = isinstance(data, dict) and ("order_lines" in data or "extends" in data)
+        return "transactions" if is_orders else "crm"
     if path.is_dir() and not yaml_io.yaml_files(path) and any(path.glob("*.csv")):
         return "crm"
     return "yaml"
@@ -51,18 +64,21 @@ def _guess_format(path: Path, mapping: str | None) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "yaml", "crm"]),
+    type=click.Choice(["auto", "yaml", "crm", "transactions"]),
     default="auto",
     show_default=True,
     help="yaml: dossier files or a folder of them; crm: a folder "
-    "with a CRM CSV export. auto: crm for a folder of CSV files, else yaml.",
+    "with a CRM CSV export; transactions: a folder with an ERP or shop export of orders "
+    "(customers, employees, orders, order lines, products). auto: transactions when the "
+    "mapping maps orders, crm for a folder of CSV files, else yaml.",
 )
 @click.option(
     "--mapping",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Column mapping of the CRM export (default: the Maven CRM mapping, "
-    "templates/crm/maven.yaml).",
+    help="Column mapping of the export (default: the Maven CRM mapping, "
+    "templates/crm/maven.yaml; for transactions, the Northwind mapping, "
+    "templates/transactions/northwind.yaml).",
 )
 @click.option("--author", default="import", show_default=True, help="Author of the revisions.")
 @click.option("--message", "-m", default=None, help="Message of the revisions.")
@@ -84,6 +100,8 @@ def import_cmd(
         kind = _guess_format(path, mapping) if fmt == "auto" else fmt
         if kind == "crm":
             report = import_crm(ws, path, mapping, author=author, message=message)
+        elif kind == "transactions":
+            report = import_transactions(ws, path, mapping, author=author, message=message)
         else:
             report = import_yaml(ws, path, author=author, message=message)
     finally:
@@ -157,7 +175,7 @@ def validate_cmd(paths: tuple[Path, ...], workspace: str | None) -> None:
         click.echo(f"OK: {len(files)} file{'s' if len(files) != 1 else ''} checked, no problems")
         return
     for p in problems:
-        click.echo(str(p))
+        click.echo(terminal_text(str(p)))
     click.echo(
         f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in "
         f"{len({p.file for p in problems})} of {len(files)} files"
