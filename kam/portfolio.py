@@ -122,7 +122,7 @@ def no_revenue(t: Tables, what: str, period: str | None = None,
     if rev.empty:
         n = frame_of(t, "accounts")["account_id"].nunique()
         covers = ("there is no account in it" if n == 0 else
-                  f"{'the account has' if n == 1 else f'none of the {n} accounts has'} a "
+                  f"{'the account has no' if n == 1 else f'none of the {n} accounts has a'} "
                   "revenue line; import sales (order or invoice lines, or the won deals of a "
                   "CRM export)")
     else:

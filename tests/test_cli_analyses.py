@@ -117,3 +117,37 @@ def test_funnel_by_an_unknown_grouping_names_the_options(ws_path):
     result = CliRunner().invoke(main, ["funnel", "-w", ws_path, "--by", "region"])
     assert result.exit_code == 2
     assert "'region' is not one of 'manager', 'planner'" in result.output
+
+
+def test_portfolio_leaves_out_an_account_whose_stored_data_is_refused(tmp_path):
+    # PELAGOS' first cost line booked to "travel" around the store's checks: kam portfolio
+    # names it as left out and still shows the other 11 accounts
+    from storekit import write_around_the_store
+
+    path = tmp_path / "ws"
+    demo.build(path).close()
+
+    def travel(data):
+        data["costs"][0]["category"] = "travel"
+
+    write_around_the_store(path, "PELAGOS", travel)
+    out = run("portfolio", "-w", str(path), "--period", "2026")
+    assert re.search(r"Left out: Pelagos .*\(PELAGOS\): .*unknown category 'travel'", out)
+    ranking = out[out.index("Net contribution ranking:"):]
+    assert "PELAGOS" not in ranking and "KARSTGOLD" in ranking
+    assert "Top 1:" in out
+
+
+def test_portfolio_without_sales_says_so_instead_of_zeros(tmp_path):
+    from kam.model import Account, Dossier
+    from kam.store import Workspace
+
+    path = tmp_path / "ws"
+    with Workspace(path, create=True) as ws:
+        ws.save(Dossier(account=Account(id="ACME", name="Acme", phone="+1 555 0100",
+                                        address="1 Main St")), author="t", message="new")
+    out = run("portfolio", "-w", str(path))
+    assert "Top 1: 0%" not in out and "Herfindahl: 0.000" not in out
+    assert ("Concentration: no data. No revenue lines in the selection, so there is no "
+            "concentration to measure: the account has no revenue line; import sales") in out
+    assert "no data. No revenue or cost lines in the selection" in out

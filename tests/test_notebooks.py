@@ -15,13 +15,13 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import nbformat
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert, select, update
+from storekit import write_around_the_store
 
 from kam import demo
 from kam.cli.reports import batch as batch_command
@@ -33,7 +33,6 @@ from kam.reports.html import PLOTLY_JS, PLOTLY_MIMETYPE
 from kam.reports.params import NOTEBOOKS, PARAMETERS, demo_workspace
 from kam.reports.render import render_report
 from kam.store import Workspace
-from kam.store.schema import documents, revisions
 
 pytestmark = pytest.mark.slow
 
@@ -163,25 +162,6 @@ def workspace_copy(tmp_path) -> Path:
     return target
 
 
-def write_around_the_store(location: Path, account_id: str, change) -> None:
-    """Apply ``change`` to the head revision's data of ``account_id`` and store the result as a
-    new revision by direct SQL, around kam's checks (as a direct SQL edit or an older version
-    of kam would have left it)."""
-    with Workspace(location) as ws, ws.engine.begin() as conn:
-        head = conn.execute(select(documents.c.head).where(
-            documents.c.key == account_id)).scalar_one()
-        data = json.loads(conn.execute(
-            select(revisions.c.data).where(revisions.c.key == account_id,
-                                           revisions.c.number == head)).scalar_one())
-        change(data)
-        conn.execute(insert(revisions).values(
-            kind="account", key=account_id, number=head + 1, based_on=head, author="sql",
-            created_at=datetime.now(UTC).replace(tzinfo=None), message="edited outside kam",
-            data=json.dumps(data)))
-        conn.execute(update(documents).where(documents.c.key == account_id)
-                     .values(head=head + 1))
-
-
 def test_one_accounts_refused_costs_never_fail_another_accounts_report(workspace_copy, tmp_path):
     """A cost line booked to an unknown category (refused by kam validate) in PELAGOS: the
     profitability report of KESTREL still renders, ranks KESTREL among the others and never
@@ -210,20 +190,11 @@ def break_deal_stage(location: Path, account_id: str) -> None:
     kam's own saves refuse such data, so it is written around the store, as a direct SQL edit
     (or an older version of kam) would have left it: the batch must still isolate the failure.
     """
-    with Workspace(location) as ws, ws.engine.begin() as conn:
-        head = conn.execute(select(documents.c.head).where(
-            documents.c.key == account_id)).scalar_one()
-        data = json.loads(conn.execute(
-            select(revisions.c.data).where(revisions.c.key == account_id,
-                                           revisions.c.number == head)).scalar_one())
+    def change(data: dict) -> None:
         data["account"]["decision_stage"] = None
         data["deals"][0]["stage"] = "haggling"
-        conn.execute(insert(revisions).values(
-            kind="account", key=account_id, number=head + 1, based_on=head, author="sql",
-            created_at=datetime.now(UTC).replace(tzinfo=None), message="edited outside kam",
-            data=json.dumps(data)))
-        conn.execute(update(documents).where(documents.c.key == account_id)
-                     .values(head=head + 1))
+
+    write_around_the_store(location, account_id, change)
 
 
 def test_render_report_failure_keeps_the_annotated_notebook(workspace_copy, tmp_path):

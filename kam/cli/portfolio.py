@@ -57,13 +57,20 @@ def portfolio(
     workspace: str | None, manager: str | None, period: str | None, as_of: str | None
 ) -> None:
     """Concentration, ABC categories and contribution ranking of the portfolio. A part without
-    data says so and why, instead of showing zeros."""
+    data says so and why, instead of showing zeros; an account whose stored data kam refuses is
+    left out and named, instead of failing the command."""
     from ..periods import NoData
     from ..portfolio import abc, concentration
     from ..profitability import profitability, rank_by_contribution
+    from ..reports.summary import usable_accounts
 
-    t = _tables(workspace, manager)
     day = _date(as_of)
+    usable = usable_accounts(_tables(workspace, manager),
+                             lambda sel: profitability(sel, period=period, as_of=day))
+    t = usable.tables
+    for r in usable.refused.itertuples():
+        reason = str(r.reason).splitlines()[0]
+        click.echo(terminal_text(f"Left out: {r.name} ({r.account_id}): {reason}"))
     try:
         conc = concentration(t, period=period, as_of=day)
     except NoData as e:
