@@ -8,6 +8,7 @@ A new import format is a new entry point in :data:`ENTRY_POINTS`.
 
 from __future__ import annotations
 
+import csv
 import multiprocessing
 import re
 import shutil
@@ -28,6 +29,8 @@ from kam.store import Workspace
 
 CORPUS = Path(__file__).parent / "data" / "bad_input"
 CRM_BASE = CORPUS / "crm_base"
+ERP_BASE = CORPUS / "erp_base"
+BASES = (CRM_BASE, ERP_BASE)  # the exports a case file is put into: no lines of their own
 MAX_LINE = 1_000  # characters: a message never repeats a whole input
 GUARD_MEMORY = 1_000_000_000  # bytes a guarded run may add to the test process
 GUARD_SECONDS = 60
@@ -166,14 +169,25 @@ def import_file(file: Path, tmp_path: Path, run: Run) -> Outcome:
     return Outcome(code, out, named=path.name, unchanged=unchanged, workspace=ws)
 
 
-def crm(file: Path, tmp_path: Path, run: Run) -> Outcome:
-    folder = Path(shutil.copytree(CRM_BASE, tmp_path / "crm"))
-    target = file.name.split(".", 1)[1]  # unclosed_quote.accounts.csv -> accounts.csv
+def _export_with(file: Path, base: Path, tmp_path: Path, fmt: str, run: Run) -> Outcome:
+    """The export ``base`` with ``file`` put in place of the file its name ends with
+    (``unclosed_quote.accounts.csv`` replaces ``accounts.csv``), imported as ``fmt``."""
+    folder = Path(shutil.copytree(base, tmp_path / base.name))
+    target = file.name.split(".", 1)[1]
+    assert (folder / target).is_file(), f"{base.name}/ has no {target} to replace"
     shutil.copy(file, folder / target)
     ws = _workspace(tmp_path / "ws")
     unchanged = _store_unchanged(ws)
-    code, out = run("import", folder, "--format", "crm", "-w", ws)
+    code, out = run("import", folder, "--format", fmt, "-w", ws)
     return Outcome(code, out, named=target, unchanged=unchanged, workspace=ws)
+
+
+def crm(file: Path, tmp_path: Path, run: Run) -> Outcome:
+    return _export_with(file, CRM_BASE, tmp_path, "crm", run)
+
+
+def transactions(file: Path, tmp_path: Path, run: Run) -> Outcome:
+    return _export_with(file, ERP_BASE, tmp_path, "transactions", run)
 
 
 def mapping(file: Path, tmp_path: Path, run: Run) -> Outcome:
@@ -202,6 +216,7 @@ ENTRY_POINTS: dict[str, EntryPoint] = {
     "validate": validate,
     "import": import_file,
     "crm": crm,
+    "transactions": transactions,
     "mapping": mapping,
     "workspace": workspace_db,
 }
@@ -210,7 +225,7 @@ ENTRY_POINTS: dict[str, EntryPoint] = {
 
 # -- the checks ---------------------------------------------------------------------------------
 def test_every_corpus_file_has_a_line_and_every_line_a_file():
-    files = {p.name for p in CORPUS.iterdir() if p.name != "README.md" and p != CRM_BASE}
+    files = {p.name for p in CORPUS.iterdir() if p.name != "README.md" and p not in BASES}
     assert sorted(files - {c.file for c in CASES}) == []  # files without a line
     assert sorted({c.file for c in CASES} - files) == []  # lines without a file
     assert len({c.file for c in CASES}) == len(CASES)
@@ -218,6 +233,21 @@ def test_every_corpus_file_has_a_line_and_every_line_a_file():
     for c in CASES:
         if c.answer is not None:
             re.compile(c.answer)
+
+
+@pytest.mark.parametrize(("base", "fmt", "accounts_file"), [
+    (CRM_BASE, "crm", "accounts.csv"), (ERP_BASE, "transactions", "customers.csv")])
+def test_base_export_imports_cleanly(base: Path, fmt: str, accounts_file: str, tmp_path: Path):
+    """Each base export is good on its own: a refused case is refused for its own file."""
+    folder = Path(shutil.copytree(base, tmp_path / base.name))
+    ws = _workspace(tmp_path / "ws")
+    code, out = _invoke(["import", str(folder), "--format", fmt, "-w", str(ws)])
+    assert code == 0, out
+    with (folder / accounts_file).open(encoding="utf-8", newline="") as f:
+        rows = len(list(csv.reader(f))) - 1  # one account per row below the header
+    with Workspace(ws) as w:
+        assert len(w.account_ids()) == 1 + rows  # and the account KEEP
+    _export_round_trip(ws, tmp_path)
 
 
 def _params() -> list[object]:
