@@ -103,9 +103,14 @@ def test_profit_waterfall_figure(small):
 def test_budget_vs_actual_figure(small):
     bva = budget_vs_actual(small, by_account=False, freq=None)
     fig = budget_vs_actual_figure(bva)
-    assert list(fig.data[0].y) == bva["budget"].tolist()
-    assert list(fig.data[1].y) == bva["actual"].tolist()
-    assert list(fig.data[1].customdata) == bva["status"].tolist()
+    # cost-to-serve categories in the first panel, the discount (off the invoice) in its own
+    costs, disc = bva[bva["kind"] == "cost-to-serve"], bva[bva["kind"] == "price discount"]
+    assert len(costs) and len(disc)
+    assert list(fig.data[0].y) == costs["budget"].tolist()
+    assert list(fig.data[1].y) == costs["actual"].tolist()
+    assert list(fig.data[1].customdata) == costs["status"].tolist()
+    assert list(fig.data[3].x) == ["price discounts"] and fig.data[3].xaxis == "x2"
+    assert list(fig.data[3].y) == disc["actual"].tolist()
     with pytest.raises(ValueError, match="one row per category is needed"):
         budget_vs_actual_figure(pd.concat([bva, bva]))
 

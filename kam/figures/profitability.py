@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from ..profitability import Profitability, WhaleCurve
 from .style import BAD, GOOD, NEUTRAL, PALETTE, WARN, apply_style, plain
@@ -110,29 +111,54 @@ def profit_waterfall_figure(profit: Profitability, account_id: str) -> go.Figure
 
 def budget_vs_actual_figure(bva: pd.DataFrame) -> go.Figure:
     """Budget and actual per category over the months compared, actual bars coloured by status
-    (over: red, under: amber, unbudgeted: grey); price discounts, which are off the invoice and
-    not cost-to-serve, are marked as such. ``bva`` is
+    (over: red, under: amber, unbudgeted: grey). Price discounts, which are off the invoice and
+    not cost-to-serve, get a panel and a scale of their own beside the cost-to-serve categories
+    (they are often larger than all of them). ``bva`` is
     :func:`~kam.profitability.budget_vs_actual` for one account and period (or
-    ``by_account=False, freq=None``): one row per category."""
+    ``by_account=False, freq=None``): one row per category.
+
+    Examples
+    --------
+    >>> bva = pd.DataFrame({"category": ["logistics", "price discounts"],
+    ...                     "kind": ["cost-to-serve", "price discount"],
+    ...                     "budget": [100.0, 900.0], "actual": [120.0, 880.0],
+    ...                     "status": ["over", "ok"]})
+    >>> fig = budget_vs_actual_figure(bva)
+    >>> [(t.name, list(t.x), t.xaxis) for t in fig.data]  # doctest: +NORMALIZE_WHITESPACE
+    [('budget', ['logistics'], 'x'), ('actual', ['logistics'], 'x'),
+     ('budget', ['price discounts'], 'x2'), ('actual', ['price discounts'], 'x2')]
+    """
     if bva["category"].duplicated().any():
         raise ValueError("one row per category is needed: select one account and one period "
                          "(or use budget_vs_actual(..., by_account=False, freq=None))")
     colour = {"ok": GOOD, "over": BAD, "under": WARN, "unbudgeted": NEUTRAL}
     kinds = bva["kind"] if "kind" in bva else pd.Series("cost-to-serve", index=bva.index)
-    cats = [plain(c) + (" (off invoice)" if k == "price discount" else "")
-            for c, k in zip(bva["category"], kinds, strict=True)]
-    fig = go.Figure([
-        go.Bar(x=cats, y=bva["budget"].tolist(), name="budget", marker_color="#c9ced6"),
-        go.Bar(x=cats, y=bva["actual"].tolist(), name="actual",
-               marker_color=[colour[s] for s in bva["status"]],
-               customdata=bva["status"].tolist(),
-               hovertemplate="%{x}: %{y:,.0f} (%{customdata})<extra></extra>"),
-    ])
+    parts = [bva[kinds != "price discount"], bva[kinds == "price discount"]]
+    parts = [p for p in parts if len(p)] or [bva]
+    fig = (make_subplots(rows=1, cols=2, column_widths=[0.82, 0.18], horizontal_spacing=0.08,
+                         subplot_titles=("cost-to-serve", "price discounts<br>(off the invoice)"))
+           if len(parts) == 2 else go.Figure())
+    for i, part in enumerate(parts):
+        cats = [plain(c) for c in part["category"]]
+        where = {"row": 1, "col": i + 1} if len(parts) == 2 else {}
+        fig.add_trace(go.Bar(x=cats, y=part["budget"].tolist(), name="budget",
+                             marker_color="#c9ced6", showlegend=i == 0,
+                             hovertemplate="%{x}: budget %{y:,.0f}<extra></extra>"), **where)
+        fig.add_trace(go.Bar(x=cats, y=part["actual"].tolist(), name="actual",
+                             marker_color=[colour[st] for st in part["status"]],
+                             customdata=part["status"].tolist(), showlegend=i == 0,
+                             hovertemplate="%{x}: %{y:,.0f} (%{customdata})<extra></extra>"),
+                      **where)
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text="cost")
+    fig.update_yaxes(title_text="amount", row=1, col=1) if len(parts) == 2 else \
+        fig.update_yaxes(title_text="amount")
     title = "Cost-to-serve: budget vs actual"
     if "months" in bva and len(bva):
         done, of = int(bva["months"].max()), int(bva["months_in_period"].max())
         if done < of:
             title += f"<br><sup>the {done} complete month{'s' * (done != 1)} of {of}</sup>"
-    return apply_style(fig, title, height=400)
+    fig = apply_style(fig, title, height=440)
+    if len(parts) == 2:  # the legend at the right, clear of the panel titles
+        fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left",
+                                  "y": 0.5, "yanchor": "middle"})
+    return fig
