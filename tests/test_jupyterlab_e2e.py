@@ -26,7 +26,10 @@ from kam.store import EditSession, Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-REPORT_NOTEBOOKS = ("account_plan.ipynb", "profitability.ipynb", "portfolio.ipynb")
+# One report notebook in the real JupyterLab: the three share their setup cells and parameter
+# check, and each of them runs twice in one kernel (with a scratch cell between) in
+# tests/test_notebooks_rerun.py; this one proves the same inside JupyterLab's frontend.
+REPORT_NOTEBOOKS = ("profitability.ipynb",)
 ACCOUNT = "NORDSTAHL"
 E2E_DEAL = "E2E pump retrofit"
 
