@@ -241,19 +241,20 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
     reached = model.positions(deals["stage"], deals, what="deals")
     hist = frame_of(t, "deal_history")
     if not hist.empty:
-        keys = pd.MultiIndex.from_arrays([deals["account_id"].to_numpy(object),
-                                          deals["id"].to_numpy(object)])
+        deal_code, code, n_codes = _deal_keys(deals, hist)  # code -1: not a deal shown here
         if as_of is not None:  # the state on that date: only the history up to it counts
-            has_any = keys.isin(pd.MultiIndex.from_arrays(
-                [hist["account_id"].to_numpy(object), hist["deal_id"].to_numpy(object)]))
-            hist = hist[~_after(hist["on"], as_of)]
-        hpos = model.positions(hist["stage"], hist, what="deal history entries")
-        top = (pd.DataFrame({"account_id": hist["account_id"].to_numpy(object),
-                             "id": hist["deal_id"].to_numpy(object), "h": hpos})
-               .groupby(["account_id", "id"])["h"].max())
-        h = top.reindex(keys).to_numpy(dtype=np.float64)
-        has = ~np.isnan(h)
-        h = np.nan_to_num(h, nan=0.0).astype(np.int64)
+            any_entry = np.zeros(n_codes, dtype=bool)
+            any_entry[code[code >= 0]] = True
+            has_any = any_entry[deal_code]
+            kept = ~_after(hist["on"], as_of)
+            hist, code = hist[kept], code[kept]
+        hpos = np.asarray(model.positions(hist["stage"], hist, what="deal history entries"),
+                          dtype=np.int64)
+        top = np.full(n_codes, -1, dtype=np.int64)  # furthest stage in each deal's history
+        np.maximum.at(top, code[code >= 0], hpos[code >= 0])
+        h = top[deal_code]
+        has = h >= 0
+        h = np.where(has, h, 0)
         if as_of is None:
             reached = np.where(has, np.maximum(reached, h), reached)
         else:
@@ -278,6 +279,20 @@ def _prepare(t: Tables, model: StageModel, period: str | None,
         "budget": budget.to_numpy(),
         "value_won": np.where(won, value.to_numpy(), 0.0),
     })
+
+
+def _deal_keys(deals: pd.DataFrame, hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer keys of the deals (account and deal id): one code per deal, the code of each
+    history entry's deal (-1 where ``deals`` has no such deal), and the number of codes.
+    Integer codes instead of tuples: fast on millions of rows."""
+    n = len(deals)
+    acc, _ = pd.factorize(np.concatenate([deals["account_id"].to_numpy(object),
+                                          hist["account_id"].to_numpy(object)]))
+    ids, uniq = pd.factorize(np.concatenate([deals["id"].to_numpy(object),
+                                             hist["deal_id"].to_numpy(object)]))
+    key = acc.astype(np.int64) * (len(uniq) + 1) + ids
+    deal_code, known = pd.factorize(key[:n])
+    return deal_code, pd.Index(known).get_indexer(key[n:]), len(known)
 
 
 def _grouped(prep: pd.DataFrame, by: list[str], n: int
