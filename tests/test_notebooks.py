@@ -328,6 +328,26 @@ def test_per_account_reports_name_no_other_account(reports, names):
                 assert not re.search(rf"\b{re.escape(other)}\b", text), (row.name, other)
 
 
+def test_reports_show_people_by_name_not_by_id(reports):
+    """People's names, not ids: NORDSTAHL's plan actions are owned by tom.hale, ben.okafor
+    (our team) and NS-P5 (a person of the client); the report shows their names. The portfolio
+    report names the managers and planners."""
+    team = {m.id: m.name for m in demo.team().members}
+    nordstahl = next(d for d in demo.dossiers() if d.account.id == "NORDSTAHL")
+    page = Path(reports.reports.set_index("name").loc["plan-NORDSTAHL", "html"]).read_text(
+        encoding="utf-8")
+    actions = page[page.index("<caption>Actions</caption>"):]
+    actions = actions[:actions.index("</table>")]
+    for owner in {a.owner for a in nordstahl.plan.actions}:
+        name = team.get(owner) or nordstahl.person(owner).name
+        assert f">{html.escape(name)}<" in actions and f">{owner}<" not in actions
+    portfolio = Path(reports.reports.set_index("name").loc["portfolio", "html"]).read_text(
+        encoding="utf-8")
+    assert "<caption>By planner: each lead manager's team together</caption>" in portfolio
+    for member_id in team:
+        assert f">{member_id}<" not in portfolio, member_id
+
+
 def test_report_header_toc_and_footer(reports, names):
     page = (reports.out_dir / "plan-MCALLISTER.html").read_text(encoding="utf-8")
     # nbconvert re-serialises the page: text keeps ' (safe there) and escapes &

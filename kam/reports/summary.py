@@ -29,6 +29,7 @@ __all__ = [
     "Usable",
     "account_facts",
     "cost_breakdown",
+    "named",
     "plan_key_figures",
     "portfolio_alerts",
     "portfolio_facts",
@@ -59,6 +60,30 @@ def _member(team: Team, member_id: str | None) -> str:
         return "—"
     m = team.get(member_id)
     return m.name if m is not None else member_id
+
+
+def named(frame: pd.DataFrame, column: str, dossier: Dossier, team: Team) -> pd.DataFrame:
+    """``frame`` with the ids in ``column`` shown as people's names: one of our team (by team
+    member id) or a person of the client (by person id); anything else is kept as it is.
+
+    Examples
+    --------
+    >>> from kam.model import Account, Person, TeamMember
+    >>> d = Dossier(account=Account(id="A", name="A"), persons=[Person(id="p1", name="Ida Ott")])
+    >>> team = Team(members=[TeamMember(id="tom.hale", name="Tom Hale")])
+    >>> named(pd.DataFrame({"owner": ["tom.hale", "p1", "someone"]}), "owner", d, team)
+          owner
+    0  Tom Hale
+    1   Ida Ott
+    2   someone
+    """
+    if column not in frame.columns or frame.empty:
+        return frame
+    names = {p.id: p.name for p in dossier.persons}
+    names.update({m.id: m.name for m in team.members})
+    ids = frame[column].astype(object)
+    return frame.assign(**{column: ids.map(lambda v: names.get(v, v) if isinstance(v, str)
+                                           else v)})
 
 
 def account_facts(dossier: Dossier, team: Team, params: ReportParams) -> list[tuple[str, str]]:
