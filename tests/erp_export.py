@@ -15,8 +15,8 @@ Quirks planted in both variants:
 - hex blobs: every employee's ``Photo``, and one customer's ``ContactTitle`` (DUMON);
 - a quoted address spanning two lines (BERGS), so that rows and lines differ;
 - customers without orders (FISSA, PARIS, as in Northwind); orders of unknown customers;
-- orders not shipped yet, orders shipped after the required date, lines priced below and above
-  the list price.
+- orders not shipped yet, orders shipped after the required date, an order shipped before it
+  was ordered (``SHIPPED_EARLY``), lines priced below and above the list price.
 
 The ``"eu"`` variant is what European Excel writes: ``;`` as delimiter, a UTF-8 byte-order mark,
 decimal commas and ``.`` between thousands, dates ``04.07.1996 00:00``, and the discount of an
@@ -112,6 +112,7 @@ PRODUCTS = [  # id, name, category id, list price
 CATEGORIES = {1: "Beverages", 2: "Condiments", 3: "Confections", 4: "Dairy Products",
               5: "Grains/Cereals", 6: "Meat/Poultry", 7: "Produce", 8: "Seafood"}
 N_ORDERS = 100
+SHIPPED_EARLY = 55  # the order (by position) whose shipped date is 3 days before its order date
 FIRST_DAY = date(1996, 7, 4)
 LAST_DAY = date(1998, 5, 6)
 
@@ -328,6 +329,8 @@ def write_export(folder: Path, variant: Variant = "plain", seed: int = 7) -> Exp
         ordered = FIRST_DAY + timedelta(days=day)
         required = ordered + timedelta(days=rng.choice((14, 28, 28, 42)))
         shipped = None if n >= N_ORDERS - 4 else ordered + timedelta(days=rng.randint(1, 35))
+        if n == SHIPPED_EARLY:
+            shipped = ordered - timedelta(days=3)
         freight = round(rng.uniform(1010, 1100) if n in big_freight else rng.uniform(0.5, 300), 2)
         eid = rng.choice([1, 3, 4, 6, 7, 9, 1, 3, 4, 5, 8])
         known = by_id.get(cid)

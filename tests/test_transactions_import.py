@@ -9,7 +9,9 @@ cost of goods.
 
 from __future__ import annotations
 
+import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -28,11 +30,13 @@ from kam.io import (
     read_transactions,
 )
 from kam.io import transactions as tr
+from kam.io.csv_files import is_hex_blob
 from kam.model import RevenueLine, TeamRole, tables
 from kam.profitability import profitability
 from kam.store import Workspace
 
 EU_MAPPING = templates_dir() / "transactions" / "northwind-excel-eu.yaml"
+ERP_BASE = Path(__file__).parent / "data" / "bad_input" / "erp_base"  # 3 customers, 2 employees
 
 
 # -- the export and what it must give, computed from the truth ---------------------------------
@@ -240,6 +244,8 @@ def test_quirk_report_is_complete_with_counts_and_lines(variant, exports, read):
     idle = ex.customers[~ex.customers["CustomerID"].isin(ex.orders["CustomerID"])]
     late = orders[orders["ShippedDate"].notna() & (orders["ShippedDate"] > orders["RequiredDate"])]
     above = lines[lines["UnitPrice"] > lines["ListPrice"]]
+    early = [o["line"] for o in ex.orders.to_dict("records")
+             if o["ShippedDate"] is not None and o["ShippedDate"] < o["OrderDate"]]
     eu = variant == "eu"
     expected = {  # quirk -> the (file,) line numbers the generator planted or the truth implies
         tr.Q_BOM: len(pl.bom),
@@ -257,6 +263,7 @@ def test_quirk_report_is_complete_with_counts_and_lines(variant, exports, read):
         tr.Q_UNKNOWN_CUSTOMER: {(x,) for x in unknown["line"]},
         tr.Q_UNSHIPPED: {(x,) for x in orders.loc[orders["ShippedDate"].isna(), "line"]},
         tr.Q_LATE: {(x,) for x in late["line"]},
+        tr.Q_SHIPPED_EARLY: {(x,) for x in early},
         tr.Q_ABOVE_LIST: {(x,) for x in above["line"]},
         # Every customer with orders: the stage gate holds them at lead; each gets a KAM.
         tr.Q_HELD: len(ex.customers) - len(idle),
@@ -279,10 +286,10 @@ def test_quirk_report_is_complete_with_counts_and_lines(variant, exports, read):
     # Nothing else was found: every other check ran and came out empty.
     assert set(q.index[q["count"] > 0]) == {k for k, v in expected.items() if v}
     assert {tr.Q_ORPHAN_LINES, tr.Q_NO_LIST, tr.Q_NO_COST, tr.Q_UNKNOWN_REP,
-            tr.Q_SAME_ID} <= set(q.index)
+            tr.Q_SAME_ID, tr.Q_FUTURE} <= set(q.index)
     # The planted quirks of this export (the unknown customers, the blob in a mapped column,
     # the rows too long) are all there.
-    assert len(unknown) == 2 and len(idle) == 2 and len(pl.overflow) >= 3
+    assert len(unknown) == 2 and len(idle) == 2 and len(pl.overflow) >= 3 and len(early) == 1
     assert "'ZZZZZ'" in q.loc[tr.Q_UNKNOWN_CUSTOMER, "examples"]
 
 
@@ -392,6 +399,36 @@ def _fail_cases(ex: Export, tmp: Path) -> list[tuple[str, Path, object, str]]:
                                      f"{head}{order['OrderDate']:%Y-%m-%d}", f"{head}1997-02-30"),
                   None, rf"orders\.csv: line 3 \(order {order['OrderID']}\), field 'OrderDate': "
                   r"'1997-02-30 00:00:00\.000' is not a date written as '%Y-%m-%d'"))
+    lines_of = dict(zip(ex.customers["CustomerID"], ex.customers["line"], strict=True))
+    # A quote left open before ALFKI's phone runs on until the next quote of the file, the one
+    # that opens BERGS's two-line address (a value that is good on its own).
+    cases.append(("unclosed-quote", broken("unclosed-quote", "customers.csv", ",030-0074321",
+                                           ',"030-0074321'), None,
+                  rf"customers\.csv: line {lines_of['ALFKI']}: not a readable CSV file: a quote "
+                  rf"opens a value here and is not closed on this line: the value runs to line "
+                  rf"{lines_of['BERGS']}, where a quote is followed by more text"))
+    # A comma in a company name: one field too many, and the fields after Address look right;
+    # the blank after the comma shows where it stood.
+    cases.append(("comma-in-name", broken("comma-in-name", "customers.csv", "Around the Horn,",
+                                          "Around the Horn, Ltd,"), None,
+                  rf"customers\.csv: line {lines_of['AROUT']}: 12 fields where the header has 11 "
+                  r".*' Ltd' \(field 3\) starts with a blank, as the text after a delimiter in a "
+                  r"value does, so the delimiter most likely stands in CompanyName"))
+    cases.append(("infinite-quantity", broken("infinite-quantity", "order_details.csv", row,
+                                              f"{oid},{pid},{price:.2f},1e400,"), None,
+                  rf"order_details\.csv: line 2 \(order {oid}\), field 'Quantity': '1e400' is "
+                  r"beyond the largest figure kam accepts"))
+    # Each figure is within 1e15; the line's value, quantity x unit price, is not.
+    value = re.escape(f"{qty * 999999999999999.0:.6g}")
+    cases.append(("huge-line", broken("huge-line", "order_details.csv", row,
+                                      f"{oid},{pid},999999999999999.00,{qty},"), None,
+                  rf"order_details\.csv: line 2 \(order {oid}\), field 'UnitPrice': the line's "
+                  rf"value, quantity {qty} x unit price 999999999999999\.00 = {value}, is beyond "
+                  r"the largest figure kam accepts"))
+    cases.append(("escape-in-product", broken("escape-in-product", "products.csv", "1,Chai,",
+                                              "1,Chai\x1b[2J,"), None,
+                  r"products\.csv: line 2 \(product 1\), field 'ProductName': contains the "
+                  r"control character '\\x1b'"))
     strict = tmp / "strict.yaml"
     strict.write_text("extends: northwind.yaml\ncustomers: {overflow_column: null}\n",
                       encoding="utf-8")
@@ -514,3 +551,92 @@ def test_cli_imports_transactions_and_prints_the_report(exports, tmp_path):
     res = CliRunner().invoke(import_cmd, [str(exports["eu"].folder), "--format", "transactions",
                                           "-w", ws])
     assert res.exit_code == 1 and "not a number written with '.' as decimal mark" in res.output
+
+
+# -- values as they are read ---------------------------------------------------------------------
+@pytest.mark.parametrize(("cell", "blob"), [
+    ("0x151C2F00020000000D000E0014002100FFFFFFFF4269746D617020496D616765" + "AB" * 60, True),
+    ("0x" + "0" * 64, True),  # 0x and 64 hex digits: written as binary data
+    ("89504E470D0A1A0A" + "00" * 60, True),  # a PNG image (its signature) without the 0x
+    ("3F" * 256, True),  # 512 hex digits: no text is that and nothing else
+    ("DEADBEEF" * 8, False),  # a name of 64 hex digits
+    ("1" * 64, False),  # a number
+    ("DEADBEEF" * 20, False),  # 160 hex digits, no file signature
+    ("424D" + "0" * 125, False),  # an odd number of digits is not whole bytes
+    ("0x12", False),
+])
+def test_only_what_can_only_be_binary_data_is_taken_for_a_hex_blob(cell, blob):
+    assert is_hex_blob(cell) is blob
+
+
+def base_export(tmp_path: Path, **files: str) -> Path:
+    """The corpus's tiny Northwind-layout export (``erp_base``: customers ALFKI, ANATR, AROUT;
+    employees 1 Nancy Davolio reporting to 2 Andrew Fuller) with ``files`` written over it."""
+    folder = Path(shutil.copytree(ERP_BASE, tmp_path / "erp"))
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_managers_reporting_in_a_circle_are_refused_once_per_circle(tmp_path):
+    """A circle of three (1 -> 2 -> 3 -> 1), someone reporting to that circle (4, not part of
+    it) and someone reporting to themselves (5): two problems, each naming its people and lines
+    (line = employee id + 1, one employee per line)."""
+    folder = base_export(tmp_path, employees=(
+        "EmployeeID,FirstName,LastName,ReportsTo,Country\n1,Nancy,Davolio,2,USA\n"
+        "2,Andrew,Fuller,3,USA\n3,Janet,Leverling,1,USA\n4,Margaret,Peacock,1,USA\n"
+        "5,Steven,Buchanan,5,UK\n"))
+    with pytest.raises(ImportFailed) as e:
+        read_transactions(folder)
+    assert [(p.record, p.field) for p in e.value.problems] == [
+        ("lines 2, 3, 4", "ReportsTo"), ("line 6", "ReportsTo")]
+    assert e.value.problems[0].message.startswith(
+        "the managers go round in a circle: Nancy Davolio (1) reports to Andrew Fuller (2), who "
+        "reports to Janet Leverling (3), who reports to Nancy Davolio (1); every chain")
+    assert "Steven Buchanan (5) reports to Steven Buchanan (5)" in e.value.problems[1].message
+
+
+def test_a_customers_file_without_customers_saves_nothing_not_even_the_team(tmp_path):
+    """All or nothing: the team roster is saved with the accounts, never alone."""
+    folder = base_export(tmp_path, customers=(ERP_BASE / "customers.csv").read_text(
+        encoding="utf-8").splitlines()[0] + "\n")
+    ws = Workspace(tmp_path / "ws", create=True)
+    with pytest.raises(ImportFailed, match=r"customers\.csv: file: no customer rows, only a "
+                                           r"header: .*never the team alone"):
+        import_transactions(ws, folder)
+    assert ws.team().members == [] and ws.account_ids() == []
+
+
+def test_sums_beyond_the_largest_figure_name_the_order_lines_they_add_up(tmp_path):
+    """Two order lines of Chai in one order, each 6e14 (quantity 1 x unit price 6e14, within
+    1e15), make one revenue line of 1.2e15 (ALFKI, 1997-08): refused, naming both lines."""
+    folder = base_export(tmp_path, order_details=(
+        "OrderID,ProductID,UnitPrice,Quantity,Discount\n10643,1,600000000000000,1,0\n"
+        "10643,1,600000000000000,1,0\n10692,3,10.00,20,0\n"))
+    with pytest.raises(ImportFailed, match=r"order_details\.csv: lines 2, 3: the net revenue of "
+                                           r"these lines, summed into one revenue line "
+                                           r"\(alfreds-futterkiste, 1997-08, Chai\), 1\.2e\+15, "
+                                           r"is beyond the largest figure kam accepts"):
+        read_transactions(folder)
+
+
+def test_orders_dated_after_the_import_day_are_kept_out_and_reported(exports):
+    """With the import day set to 1997-12-31, the orders of the generated export ordered or
+    shipped later are not booked (a date after the import is a placeholder such as 9999-12-31,
+    or a typo): net revenue and the months covered are those of the other orders, summed with
+    plain pandas; the quirk lists the lines of the orders kept out."""
+    ex, today = exports["plain"], date(1997, 12, 31)
+    tx = read_transactions(ex.folder, today=today)
+    orders = ex.orders
+    later = orders[(orders["OrderDate"] > today) | orders["ShippedDate"].map(
+        lambda d: d is not None and d > today)]
+    lines = truth_lines(ex)
+    lines = lines[~lines["OrderID"].isin(later["OrderID"])]
+    assert 0 < len(later) < len(orders)
+    assert tx.report.count("net revenue") == pytest.approx(lines["net"].sum(), abs=0.01)
+    assert tx.report.count("orders in dossiers") == len(
+        truth_orders(ex).query("OrderID not in @later.OrderID"))
+    kept = orders[~orders["OrderID"].isin(later["OrderID"])]["OrderDate"]
+    assert tx.months == [str(p) for p in pd.period_range(kept.min(), kept.max(), freq="M")]
+    assert set(tx.report.details[tr.Q_FUTURE]["line"]) == set(later["line"])
+    assert max(r.period for d in tx.dossiers for r in d.revenue) <= "1997-12"

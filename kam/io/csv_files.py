@@ -7,8 +7,10 @@ collected in a list so that one run reports all of them.
 :func:`read_export_csv` reads the files of real ERP and shop exports, as a :class:`CsvFormat`
 says they are written (delimiter, decimal mark, thousands separator, missing-value markers such
 as ``NULL``, date format), and keeps a record of what it met on the way: a byte-order mark, rows
-with more fields than the header (joined back only into the column the caller names), markers
-read as missing, hex blobs. :func:`parse_amounts` and :func:`parse_datetimes` convert its cells.
+with more fields than the header (joined back only into the column the caller names, and only
+where the row shows the delimiter stood there), markers read as missing, hex blobs. A quote that
+is not closed is refused, naming the line where it opened. :func:`parse_amounts` and
+:func:`parse_datetimes` convert its cells.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ValidationProblem
+from ..model.base import MAX_AMOUNT, bound_message, short_repr
 
 __all__ = [
     "CsvFormat",
     "CsvTable",
+    "is_hex_blob",
     "nearest",
     "number_styles",
     "parse_amounts",
@@ -194,7 +198,43 @@ class CsvFormat:
 
 
 _DELIMITERS = (",", ";", "\t", "|")
-_HEX_BLOB = re.compile(r"(?:0[xX])?[0-9A-Fa-f]{64,}")
+_HEX_PREFIXED = re.compile(r"0[xX][0-9A-Fa-f]{64,}")
+_HEX_BYTES = re.compile(r"(?:[0-9A-Fa-f]{2}){64,}")
+# How image and document files start (JPEG, PNG, GIF, BMP, TIFF, an Access OLE object, an OLE
+# compound file, PDF, ZIP): hex digits starting so, without a 0x, are still a file.
+_FILE_SIGNATURES = ("FFD8FF", "89504E47", "47494638", "424D", "49492A00", "4D4D002A", "151C2F",
+                    "D0CF11E0", "25504446", "504B0304")
+_SIGNED_BLOB = 128  # hex digits (64 bytes): the smallest file that starts with a signature
+_LONG_BLOB = 512  # hex digits (256 bytes): no text is this many hex digits and nothing else
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def is_hex_blob(cell: str) -> bool:
+    """Whether ``cell`` can only be binary data written as hex digits (a photo exported as
+    ``0x151C2F...``).
+
+    A blob is ``0x`` followed by 64 or more hex digits; or, without the ``0x``, whole bytes of
+    hex digits that start as an image or document file does (128 or more digits) or are too
+    many to be anything else (512 or more). Shorter runs of hex digits are text or numbers: a
+    name such as ``DEADBEEF`` x 8, a hash, a long number.
+
+    Examples
+    --------
+    >>> is_hex_blob("0x151C2F00" + "FF" * 40)
+    True
+    >>> is_hex_blob("89504E47" + "0D0A1A0A" * 20)  # a PNG image written without the 0x
+    True
+    >>> is_hex_blob("DEADBEEF" * 8), is_hex_blob("1" * 64), is_hex_blob("ab" * 100)
+    (False, False, False)
+    """
+    if len(cell) < 64:
+        return False
+    if cell[:2] in ("0x", "0X"):
+        return _HEX_PREFIXED.fullmatch(cell) is not None
+    if _HEX_BYTES.fullmatch(cell) is None:
+        return False
+    return len(cell) >= _LONG_BLOB or (
+        len(cell) >= _SIGNED_BLOB and cell.upper().startswith(_FILE_SIGNATURES))
 
 
 def _sniff(header: str) -> str:
@@ -214,6 +254,105 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
     return raw.decode("utf-8"), None
 
 
+def _quote_trouble(lines: list[str], first: int, delimiter: str) -> tuple[int, int | None]:
+    """Read the row starting on line ``first`` (1-based) of ``lines`` as the csv module does:
+    the line where its last quoted value opened, and the line where a quote ends that value
+    with more text after it (``None``: the value is never closed)."""
+    at_start, quoted, opened = True, False, first
+    for n, text in enumerate(lines[first - 1:], start=first):
+        i = 0
+        while i < len(text):
+            c = text[i]
+            if quoted:
+                if c == '"':
+                    if text.startswith('"', i + 1):
+                        i += 2
+                        continue
+                    if text[i + 1:i + 2] not in (delimiter, "\r", "\n", ""):
+                        return opened, n
+                    quoted = False
+            elif c == '"' and at_start:
+                quoted, opened, at_start = True, n, False
+            elif c == delimiter:
+                at_start = True
+            elif c in "\r\n":
+                return opened, n  # the row ended: the trouble is on its last line
+            else:
+                at_start = False
+            i += 1
+    return opened, None
+
+
+def _unclosed(text: str, first: int, delimiter: str, error: csv.Error) -> tuple[int, str]:
+    """The line and the message for a row the csv module could not read."""
+    lines = io.StringIO(text, newline="").readlines()
+    opened, closed = _quote_trouble(lines, first, delimiter)
+    twice = 'a quote inside a quoted value is written twice: ""'
+    if closed is None:
+        return opened, (f"not a readable CSV file: a quote opens a value here and is never "
+                        f"closed, so the rest of the file (lines {opened}-{len(lines)}) would be "
+                        f"read into that one value; close the quote in the export ({twice})")
+    if closed == opened and "expected after" in str(error):
+        return opened, (f"not a readable CSV file: a quoted value is followed by more text "
+                        f"before the next delimiter {delimiter!r}; quote the whole value in the "
+                        f"export ({twice})")
+    if "expected after" in str(error):
+        return opened, (f"not a readable CSV file: a quote opens a value here and is not closed "
+                        f"on this line: the value runs to line {closed}, where a quote is "
+                        f"followed by more text; close the quote in the export ({twice})")
+    return opened, f"not a readable CSV file: {error}"
+
+
+def _broken_span(fields: list[str], first: int, width: int,
+                 delimiter: str) -> tuple[int, str] | None:
+    """For a row whose quoted values hold line breaks: the line and the message when it looks
+    like a quote left open that read the rows after it into one value (the value holds as many
+    delimiters as a whole row, or the row has the wrong number of fields); else ``None``."""
+    breaks = 0
+    for value in fields:
+        n = len(_BREAK.findall(value))
+        if not n:
+            continue
+        start, end = first + breaks, first + breaks + n
+        held = value.count(delimiter)
+        if width >= 3 and held >= width - 1:
+            return start, (f"not a readable CSV file: a quote opens a value here that runs to "
+                           f"line {end} and holds {held} delimiters {delimiter!r}, as many as a "
+                           "whole row: the quote is most likely not closed where it should be, "
+                           "and the rows after it were read into the value; close the quote in "
+                           "the export")
+        if len(fields) != width:
+            return start, (f"not a readable CSV file: a quote opens a value here that runs to "
+                           f"line {end}, and the row then has {len(fields)} fields where the "
+                           f"header has {width}: a quote not closed where it should be, or a "
+                           "row cut short; fix it in the export")
+        breaks += n
+    return None
+
+
+def _misplaced(fields: list[str], header: list[str], j: int, k: int) -> str | None:
+    """Why the ``k`` surplus fields of a row cannot be joined back into column ``j`` (``None``:
+    they can). Text after a delimiter in a value starts with a blank (``12, rue des
+    Bouchers``): the fields right after column ``j``, and only they, must start with one."""
+    blank = [i for i, f in enumerate(fields) if f[:1].isspace() and f.strip()]
+    joined = list(range(j + 1, j + k + 1))
+    if blank == joined:
+        return None
+    others = [i for i in blank if i not in joined]
+    if others:
+        i = others[0]
+        where = (f"so the delimiter most likely stands in {header[i - 1]}" if 1 <= i <= j
+                 else f"away from {header[j]}")
+        return (f"{fields[i][:40]!r} (field {i + 1}) starts with a blank, as the text after a "
+                f"delimiter in a value does, {where}")
+    if not blank:
+        return ("no field of the row starts with a blank, as the text after a delimiter in a "
+                "value does ('12, rue des Bouchers')")
+    i = next(i for i in joined if i not in blank)
+    return (f"{fields[i].strip()!r} (field {i + 1}), which would be joined into {header[j]}, "
+            "does not start with a blank as the text after a delimiter in a value does")
+
+
 def read_export_csv(folder: Path, file: str, required: Iterable[str],
                     problems: list[ValidationProblem], *, fix: str, fmt: CsvFormat,
                     overflow_column: str | None = None, overflow_fix: str = "",
@@ -224,15 +363,22 @@ def read_export_csv(folder: Path, file: str, required: Iterable[str],
     problem naming the file; ``None`` is returned), and besides:
 
     - a byte-order mark (UTF-8 or UTF-16) is read and recorded in :attr:`CsvTable.bom`;
+    - a quote that is not closed is a problem naming the line where it opened: a value never
+      closed (it would run to the end of the file), a quoted value followed by more text, or a
+      quoted value over several lines that holds as many delimiters as a whole row or leaves
+      the row with the wrong number of fields (the rows after the quote were read into it). A
+      quoted value that spans lines (a two-line address) is read as it is;
     - a row with more fields than the header (a delimiter standing unquoted in a value) is
       joined back into ``overflow_column`` -- the surplus fields and the delimiter between them
-      become part of its value -- and recorded in :attr:`CsvTable.overflow`; without
-      ``overflow_column`` it is a problem naming the line (``overflow_fix`` says how to fix it).
-      A row with fewer fields than the header is always a problem;
+      become part of its value -- and recorded in :attr:`CsvTable.overflow`, when the row shows
+      that the delimiter stood there: the surplus fields right after that column, and only
+      they, start with a blank (``12, rue des Bouchers``). Otherwise, and without
+      ``overflow_column``, the row is a problem naming the line (``overflow_fix`` says how to
+      fix it). A row with fewer fields than the header is always a problem;
     - cells reading one of ``fmt.missing`` are read as empty and recorded in
       :attr:`CsvTable.markers`;
-    - hex blobs (64 or more hex digits, e.g. a photo) are recorded in :attr:`CsvTable.blobs`,
-      and kept: the caller decides.
+    - hex blobs (see :func:`is_hex_blob`) are recorded in :attr:`CsvTable.blobs`, and kept:
+      the caller decides.
 
     Lines are counted in the file (a quoted value spanning lines moves the next rows down).
     """
@@ -261,7 +407,7 @@ def read_export_csv(folder: Path, file: str, required: Iterable[str],
         bad("the file is empty; expected a header row with the columns " + ", ".join(need))
         return None
     delimiter = _sniff(text.split("\n", 1)[0]) if fmt.delimiter == "auto" else fmt.delimiter
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -279,16 +425,30 @@ def read_export_csv(folder: Path, file: str, required: Iterable[str],
                 header = [f.strip() for f in fields]
                 continue
             n, width = len(fields), len(header)
+            if last > first:  # a quoted value holds line breaks
+                broken = _broken_span(fields, first, width, delimiter)
+                if broken is not None:
+                    bad(broken[1], record=f"line {broken[0]}")
+                    continue
+            if n != width:
+                shown = delimiter.join(fields)
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
             if n > width and overflow_column in header:
                 j, k = header.index(overflow_column), n - width
+                why = _misplaced(fields, header, j, k)
+                if why is not None:
+                    bad(f"{n} fields where the header has {width} ({shown!r}): a delimiter "
+                        f"{delimiter!r} stands unquoted in a value, and the row does not show "
+                        f"that it stood in {overflow_column} (the column the mapping joins "
+                        f"surplus fields into): {why}; quote that value in the export",
+                        record=f"line {first}")
+                    continue
                 value = delimiter.join(fields[j:j + k + 1])
                 overflow.append({"line": first, "column": overflow_column, "surplus": k,
                                  "found": " | ".join(f.strip() for f in fields[j:j + k + 1]),
                                  "value": value.strip()})
                 fields = [*fields[:j], value, *fields[j + k + 1:]]
             elif n != width:
-                shown = delimiter.join(fields)
-                shown = shown if len(shown) <= 80 else shown[:77] + "..."
                 why = (f"a delimiter {delimiter!r} stands unquoted in a value; quote that value "
                        f"in the export{overflow_fix}" if n > width else
                        "the row is cut short; fix it in the export")
@@ -300,13 +460,14 @@ def read_export_csv(folder: Path, file: str, required: Iterable[str],
                 if cell in markers:
                     found_markers.append({"line": first, "column": header[j], "value": cell})
                     cells[j] = ""
-                elif len(cell) >= 64 and _HEX_BLOB.fullmatch(cell):
+                elif len(cell) >= 64 and is_hex_blob(cell):
                     blobs.append({"index": len(rows), "line": first, "column": header[j],
                                   "length": len(cell)})
             rows.append(cells)
             lines.append(first)
     except csv.Error as e:
-        bad(f"not a readable CSV file: line {reader.line_num}: {e}")
+        line, message = _unclosed(text, last + 1, delimiter, e)
+        bad(message, record=f"line {line}")
         return None
     if header is None:
         bad("the file is empty; expected a header row with the columns " + ", ".join(need))
@@ -360,7 +521,9 @@ def number_styles(raw: pd.Series, fmt: CsvFormat) -> tuple[pd.Series, pd.Series]
 def parse_amounts(table: CsvTable, column: str, problems: list[ValidationProblem], label: Label,
                   fmt: CsvFormat, *, integer: bool = False) -> pd.Series:
     """The column as numbers written as ``fmt`` says (``None`` where empty): a cell that is not
-    such a number, is negative or (with ``integer``) has decimals is a problem naming its line.
+    such a number, is beyond the largest figure a record may hold (``1e15``, see
+    :data:`kam.model.base.MAX_AMOUNT`; ``1e400`` too), is negative or (with ``integer``) has
+    decimals is a problem naming its line, once.
 
     Examples
     --------
@@ -386,14 +549,20 @@ def parse_amounts(table: CsvTable, column: str, problems: list[ValidationProblem
         " and no thousands separator")
     for i in raw.index[(raw != "") & values.isna()]:
         problems.append(ValidationProblem(record=label(i), field=column, file=str(table.path),
-                                          message=f"{raw[i]!r} is not {what} {style}"))
+                                          message=f"{short_repr(raw[i])} is not {what} {style}"))
+    beyond = values.abs() > MAX_AMOUNT  # also 1e400, read as infinite
+    for i in raw.index[beyond]:
+        problems.append(ValidationProblem(record=label(i), field=column, file=str(table.path),
+                                          message=str(bound_message(MAX_AMOUNT,
+                                                                    short_repr(raw[i])))))
+    values = values.where(~beyond)
     for i in raw.index[values < 0]:
         problems.append(ValidationProblem(record=label(i), field=column, file=str(table.path),
                                           message=f"{raw[i]} is negative; it must be 0 or more"))
     if integer:
         for i in raw.index[values.notna() & (values % 1 != 0)]:
             problems.append(ValidationProblem(record=label(i), field=column, file=str(table.path),
-                                              message=f"{raw[i]!r} is not {what}"))
+                                              message=f"{short_repr(raw[i])} is not {what}"))
     cast = int if integer else float
     out = [None if pd.isna(v) else cast(v) for v in values]
     return pd.Series(out, index=raw.index, dtype=object)
@@ -423,9 +592,9 @@ def parse_datetimes(table: CsvTable, column: str, problems: list[ValidationProbl
     for i in raw.index[(raw != "") & parsed.isna()]:
         problems.append(ValidationProblem(
             record=label(i), field=column, file=str(table.path),
-            message=f"{raw[i]!r} is not a date written as {fmt.date_format!r} (e.g. {example}, "
-                    "optionally followed by a time); fix the cell, or date_format in the "
-                    "mapping"))
+            message=f"{short_repr(raw[i])} is not a date written as {fmt.date_format!r} "
+                    f"(e.g. {example}, optionally followed by a time); fix the cell, or "
+                    "date_format in the mapping"))
     out: list[date | None] = [None if pd.isna(v) else v.date() for v in parsed]
     timed = parts["time"].notna() & parsed.notna()
     return pd.Series(out, index=raw.index, dtype=object), timed.astype(bool)

@@ -22,9 +22,13 @@ Nothing odd in the files is dropped or changed silently: every check is a row of
 quirks (count, examples with file and line, what the import did), the rows behind it are in
 :attr:`ImportReport.details <kam.io.report.ImportReport>`, and each value the mapping asked to
 change (missing-value markers, hex blobs left out, rows joined back) is also listed in its
-corrections. Bad input -- a missing column, a bad number or date, an unknown product, a
-duplicate id -- raises :class:`~kam.errors.ImportFailed` naming the file, the line and the
-column, and nothing is saved.
+corrections. Orders dated or shipped after the day of the import (a placeholder such as
+9999-12-31) are kept out of the dossiers and reported. Bad input -- a missing column, a quote
+not closed, a control character in text, a bad number or date, a figure beyond 1e15, an unknown
+product, a duplicate id, managers who report to each other in a circle -- raises
+:class:`~kam.errors.ImportFailed` naming the file, the line and the column, once, as the value
+is read; and nothing is saved. A customers file without customers is refused too: an import
+saves its accounts and the team together, never the team alone.
 
 Importing into a workspace that already has an account merges: the lines whose id starts with
 the mapping's ``line_prefix`` belong to the import, and those of the months the export covers
@@ -44,6 +48,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +72,7 @@ from .transactions_build import (
     Q_UNKNOWN_MANAGER,
     _account_ids,
     _activity,
+    _check_sums,
     _dossiers,
     _kams,
     _line_values,
@@ -81,6 +87,7 @@ from .transactions_checks import (
     Q_BOM,
     Q_COMMA,
     Q_DELIMITER,
+    Q_FUTURE,
     Q_LATE,
     Q_MARKERS,
     Q_NO_COST,
@@ -89,6 +96,7 @@ from .transactions_checks import (
     Q_NO_LIST,
     Q_ORPHAN_LINES,
     Q_OVERFLOW,
+    Q_SHIPPED_EARLY,
     Q_THOUSANDS,
     Q_TIME,
     Q_UNKNOWN_CUSTOMER,
@@ -107,6 +115,7 @@ __all__ = [
     "Q_BOM",
     "Q_COMMA",
     "Q_DELIMITER",
+    "Q_FUTURE",
     "Q_GROUPS",
     "Q_HELD",
     "Q_KAM",
@@ -122,6 +131,7 @@ __all__ = [
     "Q_OTHER_LINES",
     "Q_OVERFLOW",
     "Q_SAME_ID",
+    "Q_SHIPPED_EARLY",
     "Q_THOUSANDS",
     "Q_TIME",
     "Q_UNKNOWN_CUSTOMER",
@@ -151,8 +161,8 @@ class TransactionsImport:
 
 
 def _read_export(folder: Path, m: TransactionsMapping, cfg: CostToServeConfig,
-                 ) -> TransactionsImport:
-    rd = _Reader(folder, m, cfg)
+                 today: date) -> TransactionsImport:
+    rd = _Reader(folder, m, cfg, today)
     tables = rd.read()
     rd.file_quirks(tables)
     products = _products(rd, tables.get("products"))
@@ -167,9 +177,12 @@ def _read_export(folder: Path, m: TransactionsMapping, cfg: CostToServeConfig,
     lines = _book(rd, orders, lines)
     booked = orders[orders["booked"]]
     sold = lines[lines["booked"]]
+    _check_sums(rd, tables, booked, sold)
+    if rd.problems:
+        raise fail(rd.problems)
     dossiers = _dossiers(rd, tables["customers"], account_ids, booked, sold,
                          kams=_kams(booked) if m.kam_from_orders == "most orders" else {})
-    months = _months([p for p in orders["period"] if p is not None])
+    months = _months([p for p in orders["period"] if isinstance(p, str)])
     _counts(rd.report, tables["customers"].frame, orders, lines, sold, booked, dossiers, months)
     return TransactionsImport(dossiers=dossiers, team=team, months=months, report=rd.report,
                               mapping=m)
@@ -246,7 +259,8 @@ def _mapping(mapping: TransactionsMapping | PathLike | None) -> TransactionsMapp
 
 
 def read_transactions(folder: PathLike, mapping: TransactionsMapping | PathLike | None = None,
-                      *, cost_config: CostToServeConfig | None = None) -> TransactionsImport:
+                      *, cost_config: CostToServeConfig | None = None,
+                      today: date | None = None) -> TransactionsImport:
     """Read an ERP or shop export of orders into dossiers, a team and a report (nothing saved).
 
     Parameters
@@ -259,13 +273,19 @@ def read_transactions(folder: PathLike, mapping: TransactionsMapping | PathLike 
     cost_config
         The cost-to-serve configuration whose categories and activities the mapping names
         (default: ``templates/cost_to_serve.yaml``).
+    today
+        The day of the import (default: today): an order dated or shipped after it is kept out
+        of the dossiers and reported.
 
     Raises
     ------
     kam.errors.ImportFailed
-        Naming every problem with its file, line and column: a missing file or column, a row
-        with more fields than the header (unless the mapping names its overflow column), a bad
-        number or date, an unknown product, an empty or duplicate id.
+        Naming every problem with its file, line and column: a missing file or column, a quote
+        not closed, a row with more fields than the header (unless the mapping names its
+        overflow column and the row shows the delimiter stood there), a control character in
+        text, a bad number or date, a figure beyond 1e15, an unknown product, an empty or
+        duplicate id, managers reporting to each other in a circle, a customers file without
+        customers.
     kam.errors.ConfigError
         A mapping that names a cost category or activity cost_to_serve.yaml does not know.
     """
@@ -274,7 +294,7 @@ def read_transactions(folder: PathLike, mapping: TransactionsMapping | PathLike 
     cfg = cost_config if cost_config is not None else default_cost_config()
     _check_names(m, cfg)
     with gc_paused():
-        tx = _read_export(Path(folder), m, cfg)
+        tx = _read_export(Path(folder), m, cfg, today or date.today())
     tx.report.seconds = time.perf_counter() - start
     return tx
 
@@ -348,7 +368,8 @@ def _merge_team(old: Team, new: Team) -> Team:
 def import_transactions(ws: Workspace, folder: PathLike,
                         mapping: TransactionsMapping | PathLike | None = None, *,
                         author: str = "import", message: str | None = None,
-                        cost_config: CostToServeConfig | None = None) -> ImportReport:
+                        cost_config: CostToServeConfig | None = None,
+                        today: date | None = None) -> ImportReport:
     """Import an ERP or shop export of orders into ``ws``: the team roster and every account
     in one transaction.
 
@@ -384,7 +405,7 @@ def import_transactions(ws: Workspace, folder: PathLike,
     ['unchanged']
     """
     start = time.perf_counter()
-    tx = read_transactions(folder, mapping, cost_config=cost_config)
+    tx = read_transactions(folder, mapping, cost_config=cost_config, today=today)
     team = _merge_team(ws.team(), tx.team) if tx.team is not None else None
     months = set(tx.months)
     others: list[str] = []

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ..errors import ValidationProblem
 from ..model import Dossier, SalesStage, Team, TeamMember, TeamRole, missing_for_stage
-from ..model.base import check_id
+from ..model.base import MAX_AMOUNT, bound_message, check_id
 from ..model.cost_config import CostToServeConfig, category_key
 from ..model.dossier import problems_from_pydantic
 from .csv_files import CsvTable, slugify
@@ -112,16 +112,21 @@ def _team(rd: _Reader, t: CsvTable | None) -> tuple[Team | None, dict[str, str]]
     rd.require(t, tm.id, "employee id")
     rows = _records(t.frame)
     names = [" ".join(r[c] for c in tm.name if r[c]) for r in rows]
-    lines = [t.line(i) for i in t.frame.index.tolist()]
-    for line, name in zip(lines, names, strict=True):
+    index = t.frame.index.tolist()
+    lines = [t.line(i) for i in index]
+    for i, line, name in zip(index, lines, names, strict=True):
         if not name:
-            rd.bad(t, f"line {line}", "+".join(tm.name), "the employee's name is empty")
+            rd.bad(t, f"line {line}", "+".join(tm.name),
+                   "the employee's name is empty" + rd.emptied(t, i, tm.name))
     ids, _ = _unique_ids(names)
     member_of = {r[tm.id]: mid for r, mid in zip(rows, ids, strict=True)}
     boss = [r[tm.manager] if tm.manager else "" for r in rows]
     rd.report.add_quirk(Q_UNKNOWN_MANAGER, [
         f"line {line}: {name} -> {b!r}" for line, name, b in zip(lines, names, boss, strict=True)
         if b and b not in member_of], "kept without a manager")
+    _manager_cycles(rd, t, tm.manager or "", [r[tm.id] for r in rows], names, boss, lines)
+    if rd.problems:
+        return None, member_of
     bosses = {member_of[b] for b in boss if b in member_of}
     team = Team(members=[TeamMember(
         id=mid, name=name or mid, role=TeamRole.PLANNER if mid in bosses else tm.role,
@@ -132,6 +137,32 @@ def _team(rd: _Reader, t: CsvTable | None) -> tuple[Team | None, dict[str, str]]
     return team, member_of
 
 
+def _manager_cycles(rd: _Reader, t: CsvTable, column: str, ids: list[str], names: list[str],
+                    boss: list[str], lines: list[int]) -> None:
+    """Managers who, through their own managers, report to themselves are a problem naming
+    the lines and the people of each circle (once per circle)."""
+    manager = dict(zip(ids, boss, strict=True))
+    row = {e: n for n, e in enumerate(ids)}
+    done: set[str] = set()
+    for start in ids:
+        path: list[str] = []
+        e = start
+        while e in row and e not in done and e not in path:
+            path.append(e)
+            e = manager[e]
+        done.update(path)
+        if e not in path:
+            continue  # the chain ends, or joins one already checked
+        circle = path[path.index(e):]
+        who = [f"{names[row[x]] or x} ({x})" for x in [*circle, e]]
+        shown = " reports to ".join(who[:2]) + "".join(f", who reports to {w}" for w in who[2:])
+        rd.bad(t, f"line{'s' if len(circle) > 1 else ''} "
+               + ", ".join(str(lines[row[x]]) for x in sorted(circle, key=row.__getitem__)),
+               column, f"the managers go round in a circle: {shown}; every "
+               "chain of managers must end at someone who reports to no one: fix it in the "
+               "export")
+
+
 def _account_ids(rd: _Reader, t: CsvTable) -> list[str]:
     """The account id of each customer row: the slug of its name, or its customer id."""
     cm = rd.m.customers
@@ -139,7 +170,7 @@ def _account_ids(rd: _Reader, t: CsvTable) -> list[str]:
     cf = t.frame
     for i in cf.index[cf[cm.name] == ""]:
         rd.bad(t, f"line {t.line(i)} (customer {t.text(i, cm.id)})", cm.name,
-               "the customer's name is empty")
+               "the customer's name is empty" + rd.emptied(t, i, [cm.name]))
     if cm.account_id == "name":
         ids, clashes = _unique_ids(cf[cm.name].tolist())
     else:
@@ -157,7 +188,8 @@ def _account_ids(rd: _Reader, t: CsvTable) -> list[str]:
 def _orders(rd: _Reader, t: CsvTable, account_of: dict[str, str],
             member_of: dict[str, str]) -> pd.DataFrame:
     """One row per order: ``order``, ``line``, ``customer``, ``account_id`` (``None`` for an
-    unknown customer), ``ordered``, ``required``, ``shipped`` (dates or ``None``), ``period``,
+    unknown customer), ``ordered``, ``required``, ``shipped`` (dates or ``None``), ``future``
+    (ordered or shipped after the day of the import), ``period`` (``None`` for those),
     ``freight``, ``rep`` (as written), ``member`` (their team id) and ``booked``."""
     om, of = rd.m.orders, t.frame
     rd.require(t, om.id, "order id")
@@ -175,8 +207,12 @@ def _orders(rd: _Reader, t: CsvTable, account_of: dict[str, str],
         "shipped": shipped, "freight": rd.num(t, om.freight, label),
         "rep": of[om.rep] if om.rep else "", "member": of[om.rep].map(member_of)
         if om.rep else None})
+    today = rd.today
+    out["future"] = [(o is not None and o > today) or (x is not None and x > today)
+                     for o, x in zip(ordered, shipped, strict=True)]
     when = shipped if om.period_from == "shipped_date" else ordered
-    out["period"] = when.map(lambda x: None if x is None else f"{x:%Y-%m}")
+    out["period"] = [None if x is None or late else f"{x:%Y-%m}"
+                     for x, late in zip(when, out["future"], strict=True)]
     booked = out["account_id"].notna() & out["period"].notna()
     if om.unshipped == "exclude":
         booked &= out["shipped"].notna()
@@ -231,6 +267,8 @@ def _line_values(rd: _Reader, t: CsvTable, products: dict[str, dict[str, Any]],
         off = {"fraction": gross * d, "percent": gross * d / 100, "amount": d}[lm.discount_kind]
         lp = line_list[i] if lm.list_price else prod.get("list_price")
         uc = line_cost[i] if lm.unit_cost else prod.get("unit_cost")
+        if max(gross, q * (lp or 0.0), q * (uc or 0.0)) > MAX_AMOUNT:
+            _too_large(rd, t, label(i), cell, q, gross, lp, uc)
         rows.append({"order": cell[lm.order], "product": prod.get("name") or name,
                      "key": prod.get("slug") or slugify(name), "group": prod.get("group"),
                      "quantity": q, "unit_price": p, "list_price": lp, "net": gross - off,
@@ -238,6 +276,62 @@ def _line_values(rd: _Reader, t: CsvTable, products: dict[str, dict[str, Any]],
                      "cogs": 0.0 if uc is None else q * uc, "unit_cost": uc,
                      "line": t.line(i)})
     return pd.DataFrame(rows, columns=columns)
+
+
+def _too_large(rd: _Reader, t: CsvTable, record: str, cell: dict[str, Any], q: float,
+               gross: float, lp: float | None, uc: float | None) -> None:
+    """An order line whose value, list value or cost of goods is beyond what kam holds."""
+    lm, pm = rd.m.order_lines, rd.m.products
+    of = f" of product {cell[lm.product]} ({pm.file})" if pm is not None else ""
+    figures = [("value", gross, lm.unit_price, f"unit price {cell[lm.unit_price]}")]
+    if lp is not None:
+        figures.append(("list value", q * lp, lm.list_price or lm.quantity,
+                        f"list price {lp:g}" + ("" if lm.list_price else of)))
+    if uc is not None:
+        figures.append(("cost of goods", q * uc, lm.unit_cost or lm.quantity,
+                        f"unit cost {uc:g}" + ("" if lm.unit_cost else of)))
+    for what, amount, col, factor in figures:
+        if amount > MAX_AMOUNT:
+            rd.bad(t, record, col, str(bound_message(
+                MAX_AMOUNT, f"the line's {what}, quantity {cell[lm.quantity]} x {factor} = "
+                f"{amount:.6g},")))
+
+
+def _check_sums(rd: _Reader, tables: dict[str, CsvTable], booked: pd.DataFrame,
+                sold: pd.DataFrame) -> None:
+    """The sums kam stores -- one revenue line per account, month and product; freight and
+    units per account and month -- must be within the largest figure a record holds; a sum
+    beyond it is a problem naming the lines it adds up."""
+    m = rd.m
+    checks = [(tables["order_lines"], sold, ["account_id", "period", "key"],
+               {"net": "net revenue", "list_value": "list value", "cogs": "cost of goods",
+                "quantity": "quantity"}, "one revenue line"),
+              (tables["orders"], booked, ["account_id", "period"],
+               {"freight": "freight"} if m.freight_category else {}, "one cost line")]
+    if m.units_activity:
+        checks.append((tables["order_lines"], sold, ["account_id", "period"],
+                       {"quantity": "quantity"}, "one activity line"))
+    for t, frame, keys, columns, into in checks:
+        if frame.empty or not columns:
+            continue
+        values = frame[list(columns)].astype(float).abs()
+        grouped = values.groupby([frame[k] for k in keys], sort=False)
+        sums = grouped.sum()
+        for key, row in sums[(sums > MAX_AMOUNT).any(axis=1)].iterrows():
+            idx = grouped.groups[key]
+            shown = list(key if isinstance(key, tuple) else (key,))
+            if "key" in keys:  # the product's name, not its key
+                shown[keys.index("key")] = frame.loc[idx[0], "product"]
+            where = ", ".join(str(x) for x in shown)
+            for col, what in columns.items():
+                if row[col] > MAX_AMOUNT:
+                    rd.bad(t, f"lines {_lines_of_rows(frame.loc[idx, 'line'].tolist())}", "",
+                           str(bound_message(MAX_AMOUNT, f"the {what} of these lines, summed "
+                                             f"into {into} ({where}), {row[col]:.6g},")))
+
+
+def _lines_of_rows(lines: list[int], limit: int = 10) -> str:
+    return ", ".join(str(x) for x in lines[:limit]) + (", ..." if len(lines) > limit else "")
 
 
 def _dossiers(rd: _Reader, t: CsvTable, account_ids: list[str], orders: pd.DataFrame,

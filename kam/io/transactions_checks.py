@@ -1,16 +1,19 @@
 """Reading the files of an ERP or shop export of orders, and checking what they hold.
 
 :class:`_Reader` is one reading of one export: it reads the files the
-:class:`~kam.io.transactions_mapping.TransactionsMapping` names, converts numbers and dates cell
-by cell, and collects every bad cell as a problem (file, line, column) for
-:class:`~kam.errors.ImportFailed`. Its checks of the files (byte-order marks, delimiters, rows
-with too many fields, missing-value markers, binary data, columns not imported) and of the
-values (times of day, decimal commas, thousands separators), and :func:`_book`, the checks of
-the orders and their order lines, each add a row to the :class:`~kam.io.report.ImportReport`
-quirks, also when they found nothing (a check of a column the mapping leaves out is skipped), so
-the report shows what was looked at. Nothing here changes a value except as the mapping asks
-(markers read as empty, rows joined back, binary data left out), and each such change is listed
-under the report's corrections.
+:class:`~kam.io.transactions_mapping.TransactionsMapping` names, checks the text it reads for
+control characters, converts numbers (finite, within the largest figure a record holds) and
+dates cell by cell, and collects every bad cell as a problem (file, line, column) for
+:class:`~kam.errors.ImportFailed`, as the value is read, so that no problem is first found in
+the dossiers built from it. A customers file without customers is a problem too. Its checks
+of the files (byte-order marks, delimiters, rows with too many fields, missing-value markers,
+binary data, columns not imported) and of the values (times of day, decimal commas, thousands
+separators), and :func:`_book`, the checks of the orders (dates after the day of the import,
+shipped before ordered, ...) and their order lines, each add a row to the
+:class:`~kam.io.report.ImportReport` quirks, also when they found nothing (a check of a column
+the mapping leaves out is skipped), so the report shows what was looked at. Nothing here
+changes a value except as the mapping asks (markers read as empty, rows joined back, binary
+data left out), and each such change is listed under the report's corrections.
 
 Used by :mod:`kam.io.transactions` (which runs the reading) and
 :mod:`kam.io.transactions_build` (whose builders convert cells through the reader).
@@ -19,12 +22,14 @@ Used by :mod:`kam.io.transactions` (which runs the reading) and
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..errors import ValidationProblem
+from ..model.base import TEXT_PATTERN, check_text
 from ..model.cost_config import CostToServeConfig
 from .crm_checks import check_unmapped_columns
 from .csv_files import (
@@ -45,6 +50,7 @@ __all__ = [
     "Q_BOM",
     "Q_COMMA",
     "Q_DELIMITER",
+    "Q_FUTURE",
     "Q_LATE",
     "Q_MARKERS",
     "Q_NO_COST",
@@ -53,6 +59,7 @@ __all__ = [
     "Q_NO_LIST",
     "Q_ORPHAN_LINES",
     "Q_OVERFLOW",
+    "Q_SHIPPED_EARLY",
     "Q_THOUSANDS",
     "Q_TIME",
     "Q_UNKNOWN_CUSTOMER",
@@ -75,6 +82,8 @@ Q_UNKNOWN_CUSTOMER = "orders of unknown customers"
 Q_UNKNOWN_REP = "orders of reps not in the employees file"
 Q_UNSHIPPED = "orders not shipped"
 Q_LATE = "orders shipped after the required date"
+Q_SHIPPED_EARLY = "orders shipped before they were ordered"
+Q_FUTURE = "orders dated after the day of the import"
 Q_NO_FREIGHT = "orders without freight"
 Q_NO_LINES = "orders without order lines"
 Q_ORPHAN_LINES = "order lines of orders not in the orders file"
@@ -95,8 +104,9 @@ def _limit(values: list[str], n: int = 8) -> str:
 class _Reader:
     """One reading of one export: the tables, the problems found, the report being built."""
 
-    def __init__(self, folder: Path, m: TransactionsMapping, cfg: CostToServeConfig):
-        self.folder, self.m, self.cfg = folder, m, cfg
+    def __init__(self, folder: Path, m: TransactionsMapping, cfg: CostToServeConfig,
+                 today: date):
+        self.folder, self.m, self.cfg, self.today = folder, m, cfg, today
         self.fmt = m.format.csv_format()
         self.problems: list[ValidationProblem] = []
         self.report = ImportReport(source=str(folder))
@@ -104,6 +114,8 @@ class _Reader:
         self.timed: list[dict[str, Any]] = []
         self.corrections: list[dict[str, Any]] = []
         self.used: dict[str, set[str]] = {}
+        self.typed: dict[str, set[str]] = {}
+        self.left_out: dict[tuple[str, int, str], int] = {}  # (file, row, column) -> digits
 
     # -- reading ----------------------------------------------------------------------------
     def bad(self, t: CsvTable, record: str, column: str, message: str) -> None:
@@ -127,11 +139,36 @@ class _Reader:
                 f"in the mapping ({m.source or 'given in Python'})")
             if t is not None:
                 tables[name] = t
+                self._text(name, sec, t)
+        customers = tables.get("customers")
+        if customers is not None and customers.frame.empty:
+            self.bad(customers, "file", "", "no customer rows, only a header: an import saves "
+                     "the accounts and the team together, never the team alone; export the "
+                     "customers with the orders")
         if self.problems:
             raise fail(self.problems)
         self.used = {tables[n].name: set(s.columns()) for n, s in sections.items()
                      if s is not None}
+        self.typed = {tables[n].name: set(s.typed_columns()) for n, s in sections.items()
+                      if s is not None}
         return tables
+
+    def _text(self, name: str, sec: Any, t: CsvTable) -> None:
+        """Control characters in the text columns a section reads are problems naming the
+        file, the line and the column (numbers, dates and ids are checked as they convert)."""
+        what = {"customers": "customer", "team": "employee", "products": "product"}.get(
+            name, "order")
+        key = sec.order if name == "order_lines" else sec.id or sec.name
+        typed = set(sec.typed_columns())
+        for col in sec.columns():
+            if col in typed or col not in t.frame.columns:
+                continue
+            values = t.frame[col]
+            for i in values.index[~values.str.fullmatch(TEXT_PATTERN)]:
+                try:
+                    check_text(values[i])
+                except ValueError as e:
+                    self.bad(t, f"line {t.line(i)} ({what} {t.text(i, key)[:40]})", col, str(e))
 
     def file_quirks(self, tables: dict[str, CsvTable]) -> None:
         r, files = self.report, list(tables.values())
@@ -176,12 +213,14 @@ class _Reader:
             if t.blobs.empty:
                 continue
             b = t.blobs.assign(file=t.name)
+            b = b[~b["column"].isin(self.typed[t.name])]  # a number or id: a bad value
             inside = b["column"].isin(self.used[t.name])
             kept_out.append(b[~inside])
             mapped.append(b[inside])
             for x in _records(b[inside]):
                 if self.m.format.binary_values == "omit":
                     t.frame.at[x["index"], x["column"]] = ""
+                    self.left_out[(t.name, x["index"], x["column"])] = x["length"]
                     self.corrections.append({"file": t.name, "column": x["column"],
                                              "found": f"<{x['length']} hex digits>",
                                              "replaced_by": "", "rows": 1})
@@ -227,6 +266,16 @@ class _Reader:
         self.timed += [{"file": t.name, "line": t.line(i), "column": col, "value": v}
                        for i, v in zip(hit.index.tolist(), hit.tolist(), strict=True)]
         return dates
+
+    def emptied(self, t: CsvTable, i: int, columns: list[str]) -> str:
+        """Why cells of row ``i`` read empty when binary data was left out of them (``""``
+        otherwise): for a message saying that a value is empty."""
+        held = [f"{self.left_out[(t.name, i, c)]} hex digits in {c}" for c in columns
+                if (t.name, i, c) in self.left_out]
+        if not held:
+            return ""
+        return (" (binary data was left out of it, as format.binary_values: omit asks: "
+                f"{', '.join(held)}; fix the export)")
 
     def require(self, t: CsvTable, col: str, what: str) -> None:
         """Empty cells and duplicates in a key column are problems."""
@@ -291,11 +340,24 @@ def _book(rd: _Reader, orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFram
     overdue = pd.Series([s is not None and q is not None and s > q for s, q in
                          zip(orders["shipped"], orders["required"], strict=True)],
                         index=orders.index, dtype=bool)
-    late = orders[known & overdue]
+    late = orders[known & overdue & ~orders["future"]]
     r.add_quirk(Q_LATE, listed(late, lambda x: f" shipped {x['shipped']}, required "
                                f"{x['required']}"),
                 "kept; a late delivery is a broken promise to the client (DOMAIN.md §10)",
                 detail=late[["line", "order", "required", "shipped"]])
+    early = orders[pd.Series([s is not None and o is not None and s < o and not f for s, o, f
+                              in zip(orders["shipped"], orders["ordered"], orders["future"],
+                                     strict=True)], index=orders.index, dtype=bool)]
+    r.add_quirk(Q_SHIPPED_EARLY, listed(early, lambda x: f" ordered {x['ordered']}, shipped "
+                                        f"{x['shipped']}"),
+                f"kept: booked by the {om.period_from.replace('_', ' ')}; check the dates in "
+                "the export", detail=early[["line", "order", "ordered", "shipped"]])
+    future = orders[orders["future"].astype(bool)]
+    r.add_quirk(Q_FUTURE, listed(future, lambda x: f" ordered {x['ordered']}" + (
+        f", shipped {x['shipped']}" if x["shipped"] is not None else "")),
+        f"kept out of the dossiers and of the months the import covers: a date after the day "
+        f"of the import ({rd.today}) is a placeholder (9999-12-31) or a typo; fix it in the "
+        "export", detail=future[["line", "order", "ordered", "shipped"]])
     booked = orders[orders["booked"]]
     if om.freight:
         r.add_quirk(Q_NO_FREIGHT, listed(booked[booked["freight"].isna()]),

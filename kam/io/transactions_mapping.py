@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -61,8 +61,10 @@ class FormatMap(_Map):
     date_format: str = Field("%Y-%m-%d", description="The date part of date cells, as "
                              "strftime writes it; a time of day may follow (it is not kept).")
     binary_values: Literal["error", "omit"] = Field(
-        "error", description="Hex blobs (a photo exported as 0x1A2B...) in a column kam "
-        "imports: 'error' refuses the import, 'omit' leaves the value out (and reports it).")
+        "error", description="Binary data written as hex digits (a photo exported as "
+        "0x1A2B...) in a text column kam imports: 'error' refuses the import, 'omit' leaves the "
+        "value out (and reports it). In a column read as a number, date or id it is never "
+        "binary data: a value there that does not convert is refused.")
 
     @model_validator(mode="after")
     def _marks_differ(self) -> FormatMap:
@@ -99,6 +101,14 @@ class _File(_Map):
                 out += v if isinstance(v, list) else [v] if isinstance(v, str) else []
         return list(dict.fromkeys(out))
 
+    typed: ClassVar[tuple[str, ...]] = ()
+    """The settings whose columns are read as numbers, dates or ids (not as text)."""
+
+    def typed_columns(self) -> list[str]:
+        """The CSV columns the section reads as numbers, dates or ids: a value there is never
+        taken for binary data nor left out; one that does not convert is a bad value."""
+        return [c for k in self.typed if isinstance(c := getattr(self, k), str)]
+
 
 class ContactMap(_Map):
     """The customer's contact person, on the customer row."""
@@ -111,6 +121,8 @@ class ContactMap(_Map):
 
 class CustomersMap(_File):
     """The customers file: one row per customer (an account in kam)."""
+
+    typed: ClassVar[tuple[str, ...]] = ("id",)
 
     id: str = Field(min_length=1, description="Column with the customer id orders name.")
     name: str = Field(min_length=1, description="Column with the customer's name.")
@@ -130,6 +142,8 @@ class CustomersMap(_File):
 class TransactionsTeamMap(_File):
     """The employees file: sales reps and their managers (our team)."""
 
+    typed: ClassVar[tuple[str, ...]] = ("id", "manager")
+
     id: str = Field(min_length=1, description="Column with the employee id orders name.")
     name: list[str] = Field(min_length=1, description="Columns joined into the name with a "
                             "space (FirstName, LastName).")
@@ -143,6 +157,8 @@ class TransactionsTeamMap(_File):
 
 class ProductsMap(_File):
     """The product list: names, product groups, list prices, unit costs."""
+
+    typed: ClassVar[tuple[str, ...]] = ("id", "product_group", "list_price", "unit_cost")
 
     id: str | None = Field(None, description="Column with the product id order lines name "
                            "(default: they name the product by its name).")
@@ -161,6 +177,9 @@ class ProductsMap(_File):
 
 class OrdersMap(_File):
     """The orders file: one row per order."""
+
+    typed: ClassVar[tuple[str, ...]] = ("id", "customer", "rep", "order_date", "required_date",
+                                        "shipped_date", "freight")
 
     id: str = Field(min_length=1)
     customer: str = Field(min_length=1, description="Column with the customer id.")
@@ -188,6 +207,9 @@ class OrdersMap(_File):
 
 class OrderLinesMap(_File):
     """The order lines file: one row per product of an order."""
+
+    typed: ClassVar[tuple[str, ...]] = ("order", "product", "quantity", "unit_price",
+                                        "list_price", "discount", "unit_cost")
 
     order: str = Field(min_length=1)
     product: str = Field(min_length=1, description="Column naming the product (its id in "
