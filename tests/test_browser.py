@@ -1,8 +1,9 @@
 """The demo reports in a real headless browser (Debian's chromium driven by playwright).
 
-Every chart is drawn (one plot container per figure of the executed notebook, each with plotly's
-SVG), the page logs no console error, no request leaves the machine, the table of contents
-points at existing sections, and a screenshot of each kind of report is saved. Set
+For each kind of report, on accounts of every sort of the demo: every chart is drawn (one plot
+container per figure of the executed notebook, each with plotly's SVG), the page logs no console
+error, no request leaves the machine, the table of contents points at existing sections, and a
+screenshot of it is saved. Set
 ``KAM_SCREENSHOTS=<folder>`` to also copy the screenshots there (e.g. ``docs/screenshots``).
 
 These tests never skip: without chromium they fail and say how to install it.
@@ -61,30 +62,47 @@ def check_offline(seen: dict, name: str) -> None:
     assert seen["errors"] == [], (name, seen["errors"])
 
 
-def test_every_report_draws_every_chart_offline(reports, browser):
-    for row in reports.reports.itertuples():
-        path = Path(row.html)
-        expected = figures_in(Path(row.notebook))
+def test_reports_draw_every_chart_offline_and_look_right(reports, browser, tmp_path):
+    """Each kind of report, on accounts of every sort of the demo (SHOWN), in the browser: every
+    chart drawn, no console error, no request leaving the machine, the table of contents
+    pointing at existing sections; and a full-page screenshot of each (and of the index) that
+    is not blank. (That every figure of every report is in its HTML is checked for all the
+    demo's reports, without a browser, in test_notebooks.py.)"""
+    copy_to = os.environ.get("KAM_SCREENSHOTS")
+    rows = reports.reports.set_index("name")
+    assert set(SHOWN) <= set(rows.index)
+    for name in (*SHOWN, "index"):
+        path = Path(rows.loc[name, "html"]) if name != "index" else reports.out_dir / "index.html"
         page, seen = open_page(browser, path)
         try:
-            page.wait_for_function(
-                f"document.querySelectorAll('.kam-plot .plot-container .main-svg').length"
-                f" >= {expected}", timeout=30_000)
-            drawn = page.evaluate("""() => [...document.querySelectorAll('.kam-plot')].map(
-                el => el.querySelectorAll('.plot-container .main-svg').length > 0)""")
-            containers = page.evaluate(
-                "document.querySelectorAll('.kam-plot .plot-container').length")
-            assert len(drawn) == expected and all(drawn), (row.name, drawn)
-            assert containers == expected, (row.name, containers, expected)
-            missing = page.evaluate("""() => [...document.querySelectorAll('.kam-toc a')]
-                .map(a => a.getAttribute('href').slice(1))
-                .filter(id => !document.getElementById(id))""")
-            assert missing == [], (row.name, missing)
-            assert page.evaluate("document.querySelectorAll('.kam-plot-missing').length") == 0
+            if name != "index":
+                expected = figures_in(Path(rows.loc[name, "notebook"]))
+                page.wait_for_function(
+                    f"document.querySelectorAll('.kam-plot .plot-container .main-svg').length"
+                    f" >= {expected}", timeout=30_000)
+                drawn = page.evaluate("""() => [...document.querySelectorAll('.kam-plot')].map(
+                    el => el.querySelectorAll('.plot-container .main-svg').length > 0)""")
+                containers = page.evaluate(
+                    "document.querySelectorAll('.kam-plot .plot-container').length")
+                assert len(drawn) == expected and all(drawn), (name, drawn)
+                assert containers == expected, (name, containers, expected)
+                missing = page.evaluate("""() => [...document.querySelectorAll('.kam-toc a')]
+                    .map(a => a.getAttribute('href').slice(1))
+                    .filter(id => !document.getElementById(id))""")
+                assert missing == [], (name, missing)
+                assert page.evaluate(
+                    "document.querySelectorAll('.kam-plot-missing').length") == 0
+            shot = tmp_path / f"{name}.png"
+            page.screenshot(path=str(shot), full_page=True)
         finally:
             page.close()
-        check_offline(seen, row.name)
-        assert any(u.endswith("/plotly.min.js") for u in seen["requests"]), row.name
+        check_offline(seen, name)
+        if name != "index":
+            assert any(u.endswith("/plotly.min.js") for u in seen["requests"]), name
+        assert shot.stat().st_size > 20_000, name  # a blank page is a few kB
+        if copy_to:
+            Path(copy_to).mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, Path(copy_to) / shot.name)
 
 
 def test_index_page_links_resolve(reports, browser):
@@ -98,26 +116,6 @@ def test_index_page_links_resolve(reports, browser):
     for href in hrefs:
         assert href.startswith("file://")
         assert Path(href.removeprefix("file://")).exists(), href
-
-
-def test_screenshots(reports, browser, tmp_path):
-    copy_to = os.environ.get("KAM_SCREENSHOTS")
-    for name in (*SHOWN, "index"):
-        page, seen = open_page(browser, reports.out_dir / f"{name}.html")
-        try:
-            if name != "index":
-                page.wait_for_function(
-                    "[...document.querySelectorAll('.kam-plot')].every("
-                    "el => el.querySelector('.main-svg'))", timeout=30_000)
-            shot = tmp_path / f"{name}.png"
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            page.close()
-        check_offline(seen, name)
-        assert shot.stat().st_size > 20_000, name  # a blank page is a few kB
-        if copy_to:
-            Path(copy_to).mkdir(parents=True, exist_ok=True)
-            shutil.copy(shot, Path(copy_to) / shot.name)
 
 
 def test_print_layout_hides_the_contents_box(reports, browser):

@@ -200,7 +200,7 @@ def test_portfolio_explorer_opens_an_account_in_the_workbook_in_jupyterlab(lab, 
         accounts = page.locator(".widget-select").filter(
             has=page.locator("label.widget-label", has_text=re.compile("^Account$"))
         ).locator("select")
-        accounts.wait_for(timeout=60_000)
+        accounts.wait_for(timeout=120_000)  # the explorer draws its charts first
         _field(page, "dropdown", "Manager").select_option(label="Tom Hale")
         with Workspace(lab.root.parent / "kam-workspace") as ws:
             managed = sum(d.account.kam == "tom.hale" for d in ws.load_all())
