@@ -35,10 +35,11 @@ _HERE = Path(__file__).resolve().parent
 M = TypeVar("M", bound=BaseModel)
 
 CELL_TIMEOUT = 30
-"""Seconds a report cell may wait for the kernel. Report cells take about a second; now and then
-a reply from the kernel is late (seen with ipykernel 6 and 7, TCP and IPC alike, about one run in
-five of the demo batch), and the run goes on once this wait ends, so a short wait bounds the
-delay. Raise it (``--timeout``) for very large workspaces."""
+"""Seconds a report cell may wait for the kernel before the report fails. Report cells take about
+a second. (The late replies once seen now and then came from the client sending an output
+widget's state back on the shell channel while awaiting a reply there; reports no longer send
+anything back, see :mod:`kam.reports.render`.) Raise it (``--timeout``) for very large
+workspaces."""
 
 
 def _first_existing(*candidates: Path) -> Path:

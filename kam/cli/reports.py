@@ -215,28 +215,34 @@ def batch(
     It runs kam's own notebooks unless --notebook names your copy. Re-running redoes only
     reports whose inputs (data, notebook, parameters) changed or that failed. A failing report
     does not stop the batch; its notebook is kept, and the command exits with status 1 at the end.
+    Ctrl-C (or SIGTERM) stops it at once, keeping the reports written so far (exit status 130,
+    or 143 for SIGTERM).
     """
-    from ..reports.batch import run_batch
+    from ..reports.batch import BatchInterrupted, run_batch
 
     own = _notebooks(notebooks)
 
-    result = run_batch(
-        workspace or default_location(),
-        out_dir,
-        accounts=accounts,
-        manager=manager,
-        category=category,
-        kinds=kinds or ("plan", "profitability"),
-        portfolio=not no_portfolio,
-        period=period,
-        as_of=as_of,
-        workers=workers,
-        force=force,
-        self_contained=self_contained,
-        timeout=timeout,
-        progress=not no_progress,
-        notebooks=own,
-    )
+    try:
+        result = run_batch(
+            workspace or default_location(),
+            out_dir,
+            accounts=accounts,
+            manager=manager,
+            category=category,
+            kinds=kinds or ("plan", "profitability"),
+            portfolio=not no_portfolio,
+            period=period,
+            as_of=as_of,
+            workers=workers,
+            force=force,
+            self_contained=self_contained,
+            timeout=timeout,
+            progress=not no_progress,
+            notebooks=own,
+        )
+    except BatchInterrupted as stop:
+        click.echo(f"kam batch {stop}", err=True)
+        raise SystemExit(stop.exit_code) from None
     click.echo(result.summary())
     if not result.ok:
         raise SystemExit(1)

@@ -18,12 +18,13 @@ from .display import KeyFigure
 from .params import KINDS, ReportParams, check_parameters, demo_workspace
 
 if TYPE_CHECKING:
-    from .batch import BatchResult, run_batch
+    from .batch import BatchInterrupted, BatchResult, file_names, run_batch
     from .html import notebook_to_html
     from .render import KernelSession, ReportResult, render_report
 
 __all__ = [
     "KINDS",
+    "BatchInterrupted",
     "BatchResult",
     "KernelSession",
     "KeyFigure",
@@ -31,13 +32,15 @@ __all__ = [
     "ReportResult",
     "check_parameters",
     "demo_workspace",
+    "file_names",
     "notebook_to_html",
     "render_report",
     "run_batch",
 ]
 
 _LAZY = {
-    "BatchResult": "batch", "run_batch": "batch", "notebook_to_html": "html",
+    "BatchResult": "batch", "run_batch": "batch", "BatchInterrupted": "batch",
+    "file_names": "batch", "notebook_to_html": "html",
     "KernelSession": "render", "ReportResult": "render", "render_report": "render",
 }
 

@@ -6,6 +6,20 @@ to HTML in-process, so a report pays neither a kernel start, nor the imports, no
 process. A failing report does not stop the batch: its annotated output notebook is kept and
 the summary names it with the reason.
 
+The workers are plain ``python -c`` processes that talk to the batch over their stdin and stdout
+(pickles): they never import the caller's script, so a script needs no ``if __name__ ==
+"__main__":`` guard. A signal (Ctrl-C, SIGTERM, SIGHUP) stops the batch at once
+(:class:`BatchInterrupted`): the workers stop their kernels and remove their temporary folders,
+the reports finished so far are kept and recorded, the rest are not rendered. A worker whose
+batch is gone (killed with SIGKILL) sees its stdin close and ends the same way; a kernel whose
+worker is gone ends by itself (ipykernel watches its parent). Temporary files live in one folder
+per batch (``kam-batch-*`` in the system's temporary folder).
+
+Report files are named after the report (:func:`~kam.reports.render.report_name`), made unique
+also where case does not count (``plan-ACME``, ``plan-acme-d8101c``; see :func:`file_names`), and
+written whole or not at all (a temporary file replaced in one step), as are ``index.html`` and
+the manifest.
+
 Every report has an *input hash* — the data it reads (the account's revision fingerprint; the
 whole workspace for reports that rank an account in the portfolio), the content of the notebook
 it runs (kam's packaged one, or the user's own copy given in ``notebooks``) and of the template
@@ -16,15 +30,23 @@ always redone.
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
+import pickle
+import queue
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+import traceback
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html import escape
@@ -47,14 +69,22 @@ from .render import (
     execute,
     notebook_path,
     report_name,
+    write_atomic,
 )
 
-__all__ = ["MANIFEST", "BatchResult", "Job", "input_hash", "run_batch", "select_accounts"]
+__all__ = [
+    "MANIFEST",
+    "BatchInterrupted",
+    "BatchResult",
+    "Job",
+    "file_names",
+    "input_hash",
+    "run_batch",
+    "select_accounts",
+]
 
 MANIFEST = ".kam-batch.json"
 """The batch's memory in the output folder: per report, its input hash, status and key figures."""
-
-_WORKER: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -102,6 +132,46 @@ class BatchResult:
         for row in self.failed.itertuples():
             lines.append(f"FAILED {row.name}: {row.reason} (notebook kept: {row.notebook})")
         return "\n".join(lines)
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped by a signal (Ctrl-C = SIGINT, SIGTERM, SIGHUP) before its end.
+
+    When it is raised, the batch's workers, their kernels and its temporary folder are gone; the
+    reports finished before the signal are written and recorded in the manifest (a re-run skips
+    them), the others are not rendered, and ``index.html`` is as it was. ``exit_code`` is what a
+    shell reports for the signal (128 + its number: 130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, signum: int, *, written: int = 0, failed: int = 0, total: int = 0):
+        super().__init__(signum)
+        self.signum = signum
+        self.written = written
+        self.failed = failed
+        self.total = total
+
+    @property
+    def signal_name(self) -> str:
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def __str__(self) -> str:
+        if not self.total:
+            return f"stopped by {self.signal_name} before any report was rendered"
+        rest = self.total - self.written - self.failed
+        failed = f", {self.failed} failed" if self.failed else ""
+        if not rest:
+            return (f"stopped by {self.signal_name}: all {self.total} reports done{failed}, "
+                    "but index.html not updated; run the batch again to write it")
+        return (f"stopped by {self.signal_name}: {self.written} of {self.total} report"
+                f"{'' if self.total == 1 else 's'} written{failed}, the other {rest} not; "
+                "run the batch again to render them (the written ones are skipped)")
 
 
 # -- what to render ------------------------------------------------------------------------
@@ -153,6 +223,32 @@ def _template_hash() -> str:
     return _file_hash([p for p in folder.rglob("*") if p.is_file()])[:16]
 
 
+def file_names(names: Iterable[str]) -> dict[str, str]:
+    """File stems for report names, unique also on a file system that ignores case.
+
+    Of names that differ only in case, the first in sorted order keeps its name; each other one
+    gets ``-`` and the start of the SHA-256 of its name (longer if that is taken too). The result
+    depends on the set of names only, not on their order.
+
+    >>> file_names(["plan-acme", "plan-ACME", "plan-BOLT"])
+    {'plan-ACME': 'plan-ACME', 'plan-BOLT': 'plan-BOLT', 'plan-acme': 'plan-acme-d8101c'}
+    """
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(set(names)):
+        groups[name.casefold()].append(name)
+    out = {group[0]: group[0] for group in groups.values()}
+    taken = set(groups)
+    for group in groups.values():
+        for name in group[1:]:
+            digest = hashlib.sha256(name.encode()).hexdigest()
+            size = 6
+            while f"{name}-{digest[:size]}".casefold() in taken:
+                size += 2
+            out[name] = f"{name}-{digest[:size]}"
+            taken.add(out[name].casefold())
+    return dict(sorted(out.items()))
+
+
 def _jobs(ws: Workspace, ids: list[str], kinds: Sequence[str], portfolio: bool,
           manager: str | None, common: dict[str, str], self_contained: bool,
           notebooks: Mapping[str, Path]) -> list[Job]:
@@ -177,24 +273,11 @@ def _jobs(ws: Workspace, ids: list[str], kinds: Sequence[str], portfolio: bool,
         h = input_hash(params, whole, notebook=own or notebook_path("portfolio"),
                        template_hash=tmpl, self_contained=self_contained)
         jobs.append(Job(report_name("portfolio", manager=manager), params, h, "Portfolio", own))
-    return jobs
+    unique = file_names(job.name for job in jobs)
+    return [replace(job, name=unique[job.name]) for job in jobs]
 
 
 # -- workers -------------------------------------------------------------------------------
-def _init_worker() -> None:
-    from multiprocessing import util
-
-    session = KernelSession()
-    _WORKER["kernel"] = session
-    util.Finalize(session, session.close, exitpriority=10)
-
-
-def _run(job: Job, out_dir: str, self_contained: bool, timeout: int | None) -> ReportResult:
-    kernel = _WORKER.get("kernel")
-    return execute(job.params, out_dir, name=job.name, self_contained=self_contained,
-                   timeout=timeout, kernel=kernel, notebook=job.notebook, write_js=False)
-
-
 def _failed(job: Job, out_dir: Path, reason: str) -> ReportResult:
     return ReportResult(name=job.name, kind=job.params.kind, account_id=job.params.account_id,
                         manager=job.params.manager,
@@ -211,11 +294,8 @@ def _load_manifest(out_dir: Path) -> dict[str, Any]:
 
 
 def _save_manifest(out_dir: Path, reports: dict[str, Any]) -> None:
-    path = out_dir / MANIFEST
-    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"kam": __version__, "reports": reports}, indent=1,
-                              sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(out_dir / MANIFEST, json.dumps({"kam": __version__, "reports": reports},
+                                                indent=1, sort_keys=True))
 
 
 def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLike[str] = "reports",
@@ -255,7 +335,28 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
     -------
     BatchResult
         Check ``.ok`` / ``.failed``; the batch itself does not raise for a failing report.
+
+    Raises
+    ------
+    BatchInterrupted
+        A signal (SIGINT, SIGTERM, SIGHUP) stopped the batch (handled so only when called from
+        the main thread); the reports written so far are kept and recorded, nothing is left
+        running and no temporary folder is left.
     """
+    with _stop_on_signals() as stopping:
+        return _run_batch(workspace, out_dir, accounts=accounts, manager=manager,
+                          category=category, kinds=kinds, portfolio=portfolio, period=period,
+                          as_of=as_of, workers=workers, force=force,
+                          self_contained=self_contained, timeout=timeout, progress=progress,
+                          notebooks=notebooks, stopping=stopping)
+
+
+def _run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLike[str], *,
+               accounts: Sequence[str], manager: str | None, category: str | None,
+               kinds: Sequence[str], portfolio: bool, period: str, as_of: str,
+               workers: int | None, force: bool, self_contained: bool, timeout: int | None,
+               progress: bool, notebooks: Mapping[str, str | os.PathLike[str]] | None,
+               stopping: _Stopping) -> BatchResult:
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -270,18 +371,44 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
             "batch", "category", f"{category!r} is not a category; options are A, B, C")])
     own = {kind: check_notebook(path, kind) for kind, path in (notebooks or {}).items()}
     location = check_parameters("portfolio", manager=manager or "", **common).workspace
-    with Workspace(location) as ws:
-        ids = select_accounts(ws, accounts=accounts, manager=manager, category=category)
-        jobs = _jobs(ws, ids, kinds, portfolio, manager, common, self_contained, own)
-    manifest = _load_manifest(out)
-    todo = [j for j in jobs if force or not _fresh(manifest.get(j.name), j, out)]
+    jobs: list[Job] = []
+    todo: list[Job] = []
+    manifest: dict[str, Any] = {}
     results: dict[str, ReportResult] = {}
-    # a pool pays a process and a kernel start per worker: not worth it for one or two reports
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) if len(todo) > 2 else 1))
-    if todo:
-        results = _execute_all(todo, out, n_workers, self_contained, timeout, progress)
-    if not self_contained:
-        write_plotly_js(out)
+    try:
+        with Workspace(location) as ws:
+            ids = select_accounts(ws, accounts=accounts, manager=manager, category=category)
+            jobs = _jobs(ws, ids, kinds, portfolio, manager, common, self_contained, own)
+        manifest = _load_manifest(out)
+        todo = [j for j in jobs if force or not _fresh(manifest.get(j.name), j, out)]
+        # a pool pays a process and a kernel start per worker: not worth it for one or two
+        n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) if len(todo) > 2 else 1))
+        if todo:
+            _execute_all(todo, out, n_workers, self_contained, timeout, progress, results,
+                         stopping)
+        if not self_contained:
+            write_plotly_js(out)
+        rows, entries = _entries(jobs, results, manifest, out)
+        _save_manifest(out, entries)
+        index = write_index(out, jobs, entries)
+    except BatchInterrupted as stop:
+        if results:  # keep what was written: a re-run skips it; the index is left as it was
+            _save_manifest(out, _entries(jobs, results, manifest, out)[1])
+        stop.written = sum(r.ok for r in results.values())
+        stop.failed = len(results) - stop.written
+        stop.total = len(todo)
+        raise
+    frame = pd.DataFrame(rows, columns=["name", "kind", "account_id", "status", "seconds",
+                                        "html", "notebook", "reason"])
+    return BatchResult(out_dir=out, reports=frame, index=index,
+                       seconds=time.perf_counter() - started, workers=n_workers if todo else 0,
+                       results=list(results.values()))
+
+
+def _entries(jobs: list[Job], results: Mapping[str, ReportResult], manifest: dict[str, Any],
+             out: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows of :attr:`BatchResult.reports` and the manifest entries: this run's results, the
+    manifest's entries of the reports it did not render."""
     rows, entries = [], {}
     for job in jobs:
         res = results.get(job.name)
@@ -295,20 +422,15 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
                      "label": job.label, "html": res.html.name if res.html else None,
                      "notebook": str(res.notebook.relative_to(out)), "reason": res.error,
                      "meta": res.meta, "seconds": round(res.seconds, 3)}
-        entries[job.name] = entry
+        if entry:
+            entries[job.name] = entry
         rows.append({"name": job.name, "kind": job.params.kind,
                      "account_id": job.params.account_id, "status": status,
                      "seconds": res.seconds if res else 0.0,
                      "html": str(out / entry["html"]) if entry.get("html") else "",
                      "notebook": str(out / entry.get("notebook", "")),
                      "reason": entry.get("reason") or ""})
-    _save_manifest(out, entries)
-    index = write_index(out, jobs, entries)
-    frame = pd.DataFrame(rows, columns=["name", "kind", "account_id", "status", "seconds",
-                                        "html", "notebook", "reason"])
-    return BatchResult(out_dir=out, reports=frame, index=index,
-                       seconds=time.perf_counter() - started, workers=n_workers if todo else 0,
-                       results=list(results.values()))
+    return rows, entries
 
 
 def _fresh(entry: dict[str, Any] | None, job: Job, out: Path) -> bool:
@@ -317,10 +439,11 @@ def _fresh(entry: dict[str, Any] | None, job: Job, out: Path) -> bool:
 
 
 def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: bool,
-                 timeout: int | None, progress: bool) -> dict[str, ReportResult]:
+                 timeout: int | None, progress: bool, results: dict[str, ReportResult],
+                 stopping: _Stopping) -> None:
+    """Render ``todo`` into ``results`` (one kernel in this process, or a pool of workers)."""
     from tqdm import tqdm
 
-    results: dict[str, ReportResult] = {}
     bar = tqdm(total=len(todo), desc="kam batch", unit="report", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
 
@@ -330,35 +453,291 @@ def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: boo
         if not res.ok:
             bar.write(f"FAILED {job.name}: {res.error}", file=sys.stderr)
 
-    if n_workers == 1:  # one worker: no process pool to start, one kernel in this process
-        try:
+    try:
+        if n_workers == 1:  # one worker: no process to start, one kernel in this process
             with KernelSession() as kernel:
                 for job in todo:
                     done(job, execute(job.params, out, name=job.name,
                                       self_contained=self_contained, timeout=timeout,
                                       kernel=kernel, notebook=job.notebook, write_js=False))
-        finally:
-            bar.close()
-        return results
-    ctx = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
-                                 initializer=_init_worker) as pool:
-            futures: dict[Future[ReportResult], Job] = {
-                pool.submit(_run, job, str(out), self_contained, timeout): job for job in todo}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                try:
-                    res = fut.result()
-                except BrokenProcessPool:
-                    res = _failed(job, out, "a worker process died (crash or out of memory); "
-                                  "run the batch again to retry")
-                except Exception as e:  # pickling trouble and the like: report, go on
-                    res = _failed(job, out, f"{type(e).__name__}: {e}")
-                done(job, res)
+        else:
+            _run_pool(todo, (str(out), self_contained, timeout), n_workers, done, out,
+                      stopping)
     finally:
         bar.close()
-    return results
+
+
+# -- stopping on a signal ------------------------------------------------------------------
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                      if hasattr(signal, name))
+
+
+@dataclass
+class _Stopping:
+    """``hurry`` is set by a second signal while the batch stops: no grace period for the
+    workers."""
+
+    hurry: bool = False
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[_Stopping]:
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`BatchInterrupted` in the main thread (SIGINT
+    also when inherited as ignored, as by a script's background job; SIGHUP unless ignored, as
+    under ``nohup``); once stopping, a further signal only hurries the stop. Off the main thread
+    signals are left to the caller."""
+    state = _Stopping()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def hurry(signum: int, frame: Any) -> None:
+        state.hurry = True
+
+    def stop(signum: int, frame: Any) -> None:
+        for sig in wanted:
+            signal.signal(sig, hurry)
+        raise BatchInterrupted(signum)
+
+    wanted = [s for s in _STOP_SIGNALS
+              if s == signal.SIGINT or signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, stop) for sig in wanted}
+    try:
+        yield state
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+# -- the worker pool -----------------------------------------------------------------------
+# A worker runs in an interpreter of its own (no re-import of the caller's script). It skips
+# rfc3987-syntax: jsonschema (imported by nbformat) loads it for IRI format checks no notebook
+# needs, and it compiles a grammar at import, about half of a worker's start-up time.
+_WORKER_CODE = ("import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+                "sys.modules.setdefault('rfc3987_syntax', None); "
+                "from kam.reports.batch import _worker_main; _worker_main()")
+_STOP_GRACE = 10.0
+"""Seconds a worker gets to stop its kernel and remove its folder before it is killed."""
+
+
+class _Worker:
+    """A worker process as the batch sees it: jobs go to its stdin, results come from its stdout
+    (read by a thread into the batch's event queue; ``None`` there means the process ended)."""
+
+    def __init__(self, root: Path, events: queue.SimpleQueue[tuple[_Worker, Any]]):
+        # a process group of its own: a terminal's Ctrl-C reaches the batch, which stops it
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER_CODE],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     process_group=0 if os.name == "posix" else None)
+        self.job: Job | None = None
+        self.ready = False
+        self.kernel_pid: int | None = None
+        self.send(sys.path)
+        self.send(str(root))
+        self.reader = threading.Thread(target=self._read, args=(events,), daemon=True)
+        self.reader.start()
+
+    def _read(self, events: queue.SimpleQueue[tuple[_Worker, Any]]) -> None:
+        assert self.proc.stdout is not None
+        while True:
+            try:
+                message = pickle.load(self.proc.stdout)
+            except Exception:  # end of file (or a half message): the process is gone
+                events.put((self, None))
+                return
+            events.put((self, message))
+
+    def send(self, item: Any) -> None:
+        assert self.proc.stdin is not None
+        with contextlib.suppress(OSError, ValueError):  # gone: its reader reports it
+            pickle.dump(item, self.proc.stdin)
+            self.proc.stdin.flush()
+
+    def take(self, pending: deque[Job], args: tuple[Any, ...]) -> None:
+        """Give the worker the next job, or tell it to end when there is none."""
+        if pending:
+            self.job = pending.popleft()
+            self.send((self.job, *args))
+        else:
+            self.send(None)
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+
+
+def _run_pool(todo: list[Job], args: tuple[Any, ...], n_workers: int,
+              done: Callable[[Job, ReportResult], None], out: Path, stopping: _Stopping) -> None:
+    """Render ``todo`` with ``n_workers`` worker processes (see the module docstring)."""
+    root = Path(tempfile.mkdtemp(prefix="kam-batch-"))
+    events: queue.SimpleQueue[tuple[_Worker, Any]] = queue.SimpleQueue()
+    pending = deque(todo)
+    workers: list[_Worker] = []
+    try:
+        for _ in range(n_workers):
+            workers.append(_Worker(root, events))
+            workers[-1].take(pending, args)
+        while workers:
+            try:
+                worker, message = events.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if message is None:  # the process ended: on its own only when told to
+                workers.remove(worker)
+                code = worker.proc.wait()
+                if worker.job is not None:
+                    done(worker.job, _failed(worker.job, out, _death(code, worker.ready)))
+                    worker.job = None
+                if pending and worker.ready:
+                    workers.append(_Worker(root, events))
+                    workers[-1].take(pending, args)
+                elif pending and not workers:
+                    while pending:
+                        left = pending.popleft()
+                        done(left, _failed(left, out, _death(code, worker.ready)))
+            elif message[0] == "ready":
+                worker.ready, worker.kernel_pid = True, message[1]
+            elif message[0] == "done":
+                _, res, worker.kernel_pid = message
+                finished, worker.job = worker.job, None
+                assert finished is not None
+                done(finished, res)
+                worker.take(pending, args)
+    finally:
+        _end_workers(workers, stopping)
+        # results that arrived while the batch was stopping: those reports are written
+        for worker in workers:
+            worker.reader.join(timeout=2.0)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                worker, message = events.get_nowait()
+                if message is not None and message[0] == "done" and worker.job is not None:
+                    done(worker.job, message[1])
+                    worker.job = None
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _end_workers(workers: list[_Worker], stopping: _Stopping) -> None:
+    """Stop the workers still running (SIGTERM: each stops its kernel and removes its folder),
+    kill those that do not end within :data:`_STOP_GRACE` seconds (at once when hurried), and
+    wait for their kernels, which end by themselves when their worker is gone."""
+    running = [w for w in workers if w.proc.poll() is None]
+    for worker in running:
+        with contextlib.suppress(OSError):
+            worker.proc.terminate()
+    deadline = time.monotonic() + _STOP_GRACE
+    killed = []
+    for worker in running:
+        while worker.proc.poll() is None and not stopping.hurry and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+            killed.append(worker.kernel_pid)
+        worker.proc.wait()
+    deadline = time.monotonic() + 3.0
+    for pid in filter(None, killed):
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _death(code: int, started: bool) -> str:
+    """Why a report failed whose worker process ended (``code``: its exit status)."""
+    how = f"exit status {code}"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            how = f"killed by {signal.Signals(-code).name}"
+        if -code == getattr(signal, "SIGKILL", None):
+            how += ", most often because the system ran out of memory"
+    if not started:
+        return (f"no worker process could start ({how}; its error is printed above); check "
+                f"that {sys.executable} -c 'import kam.reports.batch' works")
+    return (f"the worker process rendering it ended unexpectedly ({how}); its kernel was "
+            "stopped; run the batch again to retry")
+
+
+class _Stopped(KeyboardInterrupt):
+    """Ends a worker's main thread: SIGTERM from the batch, or the batch is gone. (A
+    KeyboardInterrupt, so that asyncio and ``except Exception`` let it through.)"""
+
+
+def _worker_main() -> None:
+    """A worker process (started by :class:`_Worker`): reads ``sys.path``, then the batch's
+    temporary folder, then jobs from stdin; answers ``("ready", kernel pid)`` once, then
+    ``("done", result, kernel pid)`` per job on the original stdout (anything printed goes to
+    stderr). ``None`` ends it; so do SIGTERM and the end of stdin (the batch is gone), also in the
+    middle of a report; SIGINT is ignored (the batch decides). On the way out it stops its kernel
+    and removes its folder."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    inbox = sys.stdin.buffer
+    root = pickle.load(inbox)
+    os.makedirs(root, exist_ok=True)
+    # until the handler below, SIGTERM ends the worker at once (the batch removes the folder)
+    session = KernelSession(root=root)
+    main = threading.main_thread()
+    orphaned = threading.Event()
+    jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def stop(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the clean-up below finish
+        raise _Stopped
+
+    def read() -> None:
+        while True:
+            try:
+                item = pickle.load(inbox)
+            except Exception:  # end of file: the batch is gone
+                orphaned.set()
+                jobs.put(None)
+                if hasattr(signal, "pthread_kill"):
+                    signal.pthread_kill(main.ident or 0, signal.SIGTERM)
+                else:
+                    _thread.interrupt_main(signal.SIGTERM)
+                return
+            jobs.put(item)
+            if item is None:
+                return
+
+    def send(message: Any) -> None:
+        pickle.dump(message, channel)
+        channel.flush()
+
+    status = 0
+    try:
+        signal.signal(signal.SIGTERM, stop)
+        threading.Thread(target=read, daemon=True).start()
+        with contextlib.suppress(Exception):  # a kernel that will not start fails each report
+            session.client()
+        send(("ready", session.kernel_pid))
+        while (item := jobs.get()) is not None:
+            job, out, self_contained, timeout = item
+            res = execute(job.params, out, name=job.name, self_contained=self_contained,
+                          timeout=timeout, kernel=session, notebook=job.notebook,
+                          write_js=False)
+            send(("done", res, session.kernel_pid))
+    except (_Stopped, BrokenPipeError):
+        pass
+    except BaseException:
+        traceback.print_exc()
+        status = 1
+    finally:
+        session.close()
+        if orphaned.is_set():  # the last worker out removes the folder of a batch that is gone
+            with contextlib.suppress(OSError):
+                os.rmdir(root)
+        sys.stderr.flush()
+        # no interpreter shutdown: the reader thread may hold stdin's lock, and all is cleaned up
+        os._exit(status)
 
 
 # -- the index page -----------------------------------------------------------------------
@@ -414,9 +793,7 @@ by kam {escape(__version__)}</p>
 <div class="wrap"><table><thead><tr><th>Account</th><th>Reports</th>{head}</tr></thead>
 <tbody>{''.join(body)}</tbody></table></div></body></html>
 """
-    path = out / "index.html"
-    path.write_text(html, encoding="utf-8")
-    return path
+    return write_atomic(out / "index.html", html)
 
 
 _INDEX_ORDER = ("profitability", "plan")

@@ -10,7 +10,16 @@ be editing in JupyterLab, unless the caller passes the user's own (:func:`check_
 A :class:`KernelSession` keeps one kernel alive across many runs (the batch gives each worker
 one): the kernel's namespace is reset before every notebook, so a run sees only its own
 parameters, but pandas, plotly and kam stay imported. Kernels talk over IPC sockets in a private
-temporary folder (no TCP port races, no "running over TCP without encryption" warning).
+temporary folder that also holds the connection file and the kernel's log (no TCP port races, no
+"running over TCP without encryption" warning, one folder to remove).
+
+The client never sends on the kernel's shell channel while it waits there for a reply. nbclient
+mimics an output widget (``interact`` draws into one) by sending the widget's new state back to
+the kernel from inside its IOPub handler; jupyter_client sends through a plain (non-asyncio) view
+of the shell socket, and that send can swallow the socket's wake-up for the execute reply that
+just arrived (the ZeroMQ file descriptor is edge-triggered). The reply then sat unread until the
+cell time-out ended the wait — the 30 s stalls now and then. Reports are static: the widget's
+outputs are kept in the saved widget state, and nothing is sent back (:class:`_OutputWidget`).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import papermill as pm
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.output_widget import OutputWidget
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
@@ -48,6 +58,7 @@ __all__ = [
     "notebook_path",
     "render_report",
     "report_name",
+    "write_atomic",
 ]
 
 KERNEL_NAME = "python3"
@@ -145,8 +156,24 @@ def check_notebook(path: str | os.PathLike[str], kind: str) -> Path:
 
 
 # -- papermill engine that can reuse a kernel -------------------------------------------------
+class _OutputWidget(OutputWidget):
+    """nbclient's output-widget mimic that keeps the captured outputs (in the saved widget state)
+    but sends nothing back to the kernel: a send on the shell channel from the IOPub handler can
+    lose the wake-up of the execute reply being awaited (see the module docstring)."""
+
+    def _publish_msg(self, msg_type: str, data: dict[str, Any] | None = None,
+                     metadata: dict[str, Any] | None = None, buffers: list[Any] | None = None,
+                     **keys: Any) -> None:
+        return None
+
+
 class _Client(PapermillNotebookClient):
-    """papermill's client, resetting a reused kernel's namespace before the first cell."""
+    """papermill's client, resetting a reused kernel's namespace before the first cell, with an
+    output-widget mimic that never sends on the shell channel."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.widget_registry = {"@jupyter-widgets/output": {"OutputModel": _OutputWidget}}
 
     def papermill_execute_cells(self) -> None:
         if not self.owns_km:
@@ -171,9 +198,8 @@ class _Engine(NBClientEngine):
                              stdout_file=stdout_file, stderr_file=stderr_file)
         client = _Client(nb_man, **final)
         if shared_kc is not None:
-            # Reuse the session's client: one set of channels for the kernel's whole life. A new
-            # client per notebook (new IOPub subscription each time) now and then waited
-            # forever for a reply that had gone to the old one.
+            # Reuse the session's client: one set of channels for the kernel's whole life
+            # (replies and IOPub messages of earlier runs are skipped by their parent id).
             client.kc = shared_kc
         try:
             return client.execute()
@@ -207,14 +233,18 @@ class KernelSession:
     """One ``python3`` kernel reused for many report runs (see the module docstring).
 
     The kernel is started on first use, restarted after ``max_runs`` runs or when a run timed
-    out or killed it, and shut down by :meth:`close` (or leaving a ``with`` block).
+    out or killed it, and shut down by :meth:`close` (or leaving a ``with`` block), which also
+    removes the session's temporary folder (``kam-k-*`` in ``root``, default the system's
+    temporary folder). The kernel ends by itself within about a second when the process that
+    started it is gone (ipykernel watches its parent).
     """
 
-    def __init__(self, kernel_name: str = KERNEL_NAME, *, max_runs: int = 100):
+    def __init__(self, kernel_name: str = KERNEL_NAME, *, max_runs: int = 100,
+                 root: str | os.PathLike[str] | None = None):
         self.kernel_name = kernel_name
         self.max_runs = max_runs
         self.runs = 0
-        self._dir = tempfile.mkdtemp(prefix="kam-k-")
+        self._dir = tempfile.mkdtemp(prefix="kam-k-", dir=root)
         self._km: AsyncKernelManager | None = None
         self._kc: Any = None
         self._log: Any = None
@@ -223,6 +253,13 @@ class KernelSession:
     def log_path(self) -> Path:
         """Where the kernel's own stderr goes (startup noise, crashes)."""
         return Path(self._dir) / "kernel.log"
+
+    @property
+    def kernel_pid(self) -> int | None:
+        """The process id of the running kernel, ``None`` when none runs."""
+        provisioner = getattr(self._km, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        return pid if isinstance(pid, int) else None
 
     def manager(self) -> AsyncKernelManager:
         """A running kernel's manager (started or restarted as needed)."""
@@ -234,11 +271,16 @@ class KernelSession:
             if self._log is None:
                 self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in close()
             km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
-                                    ip=os.path.join(self._dir, "k"))
-            run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"],
-                                      stderr=self._log, stdout=self._log)
-            self._km = km
-            self.runs = 0
+                                    ip=os.path.join(self._dir, "k"),
+                                    connection_file=os.path.join(self._dir, "kernel.json"))
+            self._km, self.runs = km, 0
+            try:
+                run_sync(km.start_kernel)(
+                    extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                    stderr=self._log, stdout=self._log)
+            except BaseException:  # a failed or interrupted start: stop what did start
+                self.restart()
+                raise
         assert self._km is not None
         return self._km
 
@@ -260,23 +302,39 @@ class KernelSession:
                 kc.stop_channels()
         km, self._km = self._km, None
         if km is not None:
-            with contextlib.suppress(Exception):
-                run_sync(km.shutdown_kernel)(now=True)
-            with contextlib.suppress(Exception):
-                run_sync(km.cleanup_resources)()
+            process = getattr(km.provisioner, "process", None)  # the kernel's Popen
+            try:
+                with contextlib.suppress(Exception):
+                    run_sync(km.shutdown_kernel)(now=True)
+                with contextlib.suppress(Exception):
+                    run_sync(km.cleanup_resources)()
+            finally:
+                _kill(process)  # if the shutdown above failed or was cut short
 
     def close(self) -> None:
-        self.restart()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        shutil.rmtree(self._dir, ignore_errors=True)
+        """Stop the kernel and remove the session's temporary folder."""
+        try:
+            self.restart()
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+            shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> KernelSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _kill(process: Any) -> None:
+    """Kill and reap a kernel process (a ``Popen``) that is still running."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(Exception):
+        process.kill()
+        process.wait(timeout=10)
 
 
 # -- one report -------------------------------------------------------------------------------
@@ -312,9 +370,7 @@ def execute(params: ReportParams, out_dir: str | os.PathLike[str], *, name: str,
             result.error = f"{_what(params)} did not complete: {why}"
         else:
             html = notebook_to_html(nb, self_contained=self_contained)
-            tmp = html_out.with_name(f".{html_out.name}.{os.getpid()}.tmp")
-            tmp.write_text(html, encoding="utf-8")
-            os.replace(tmp, html_out)
+            write_atomic(html_out, html)
             if write_js and not self_contained:
                 write_plotly_js(out)
             result.html = html_out
@@ -338,6 +394,19 @@ def execute(params: ReportParams, out_dir: str | os.PathLike[str], *, name: str,
     if result.error:
         html_out.unlink(missing_ok=True)  # never leave a stale report beside a failed run
     return result
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file beside it and :func:`os.replace`: a
+    reader sees the old file or the new one, never a part; nothing is left over on failure."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def _what(params: ReportParams) -> str:
