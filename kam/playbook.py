@@ -496,7 +496,7 @@ def deal_status(dossier: Dossier, today: date,
         since = _stage_since(deal, model)
         days = (today - since).days if since else None
         risks = list(deal.risks)
-        if days is not None and days < 0:  # a date after the report's date: no negative days
+        if since is not None and days is not None and days < 0:  # after the report's date
             days = None
             risks.append(f"stage entered on {since.isoformat()}, after the report date "
                          f"{today.isoformat()}: check the deal's stage history")

@@ -607,11 +607,11 @@ def _months(periods: pd.Series | None, freq: str | None, period: str | None, thr
             first, last = int(start.min()), int(end.max())
         return max(0, min(last, through) - first + 1), last - first + 1
     assert periods is not None
-    first, last = bounds(periods)
+    starts, ends = bounds(periods)
     if period is not None:
         ps, pe = span(period)
-        first, last = np.maximum(first, ps), np.minimum(last, pe)
-    return np.clip(np.minimum(last, through) - first + 1, 0, None), last - first + 1
+        starts, ends = np.maximum(starts, ps), np.minimum(ends, pe)
+    return np.clip(np.minimum(ends, through) - starts + 1, 0, None), ends - starts + 1
 
 
 def _budget_lines(t: Tables, freq: str | None, period: str | None, through: int | None,
