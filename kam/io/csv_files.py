@@ -88,6 +88,14 @@ class CsvTable:
         return self.lines[index] if self.lines is not None else index + 2
 
 
+def _not_found(folder: Path, fix: str) -> str:
+    """The message for a file missing from ``folder``: what the folder holds, and ``fix``."""
+    found = sorted(p.name for p in folder.glob("*.csv")) if folder.is_dir() else []
+    where = f"folder {folder} does not exist" if not folder.is_dir() else (
+        "files found: " + (", ".join(found) or "no CSV files"))
+    return f"file not found ({where}); {fix}"
+
+
 def read_csv(folder: Path, file: str, required: Iterable[str], problems: list[ValidationProblem],
              *, fix: str, optional: bool = False) -> CsvTable | None:
     """Read ``folder/file``; on a problem append it (naming the file) and return ``None``.
@@ -103,10 +111,7 @@ def read_csv(folder: Path, file: str, required: Iterable[str], problems: list[Va
 
     if not path.is_file():
         if not optional:
-            found = sorted(p.name for p in folder.glob("*.csv")) if folder.is_dir() else []
-            where = f"folder {folder} does not exist" if not folder.is_dir() else (
-                "files found: " + (", ".join(found) or "no CSV files"))
-            bad(f"file not found ({where}); {fix}")
+            bad(_not_found(folder, fix))
         return None
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -390,10 +395,7 @@ def read_export_csv(folder: Path, file: str, required: Iterable[str],
 
     if not path.is_file():
         if not optional:
-            found = sorted(p.name for p in folder.glob("*.csv")) if folder.is_dir() else []
-            where = f"folder {folder} does not exist" if not folder.is_dir() else (
-                "files found: " + (", ".join(found) or "no CSV files"))
-            bad(f"file not found ({where}); {fix}")
+            bad(_not_found(folder, fix))
         return None
     try:
         text, bom = _decode(path.read_bytes())
