@@ -7,7 +7,7 @@ WORKSPACE ?= kam-workspace
 REPORTS   ?= reports
 DEMO_DATE ?= 2026-11-01   # the demo's "today" (kam.demo.TODAY)
 
-.PHONY: demo test lint bench screenshots clean venv browser
+.PHONY: demo test lint bench screenshots clean venv browser postgres
 
 venv: $(STAMP)
 
@@ -22,9 +22,27 @@ demo: $(STAMP)
 	$(VENV)/bin/kam batch --workspace $(WORKSPACE) --out $(REPORTS) --as-of $(strip $(DEMO_DATE))
 	@echo "Open $(REPORTS)/index.html"
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(PY) -Werror -c "import kam"
 	$(VENV)/bin/pytest
+
+# The store tests start a throwaway PostgreSQL server from the machine's own binaries (initdb,
+# pg_ctl; as root they run it as the unprivileged user nobody). Install them when missing.
+PG_BIN := $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_ctl))
+postgres:
+	@command -v pg_ctl >/dev/null 2>&1 || test -n "$(PG_BIN)" || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing PostgreSQL for the store tests (apt-get install postgresql)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    echo "Installing PostgreSQL for the store tests (sudo apt-get install postgresql)"; \
+	    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "make test: the store tests need PostgreSQL's server binaries; run: sudo apt-get install postgresql" >&2; \
+	    exit 1; \
+	  fi; }
 
 # The browser checks drive Debian's chromium (headless, through playwright). Install it when it
 # is missing and we may (root, or sudo without a password); else say in one line what to run.

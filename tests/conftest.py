@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pgserver import PgServer
 
 from kam import demo
 from kam.model import (
@@ -101,6 +102,28 @@ def make_acme(stage: SalesStage | str = "lead", **account: Any) -> Dossier:
 def acme() -> AcmeFactory:
     """``acme(stage="lead", **account_fields)``: see :func:`make_acme`."""
     return make_acme
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the whole run, started from the machine's binaries on first
+    use and stopped at the end."""
+    server = PgServer().start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a new workspace goes, on each backend: a folder (its SQLite file) and a new empty
+    database on the test PostgreSQL server. The store tests run on both."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ws")
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.new_database()
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from kam.store import EditSession, Workspace
 
 
 @pytest.fixture
-def ws(tmp_path):
-    w = Workspace(tmp_path / "ws", create=True)
+def ws(store_location):
+    w = Workspace(store_location, create=True)
     w.save(Dossier(account=Account(id="ACME", name="Acme Steel", phone="+1 555 0100"),
                    persons=[Person(id="P1", name="Eva Stark")]), author="ann")
     yield w

@@ -43,8 +43,8 @@ def _dossier(account_id: str = "ACME") -> Dossier:
 
 
 @pytest.fixture
-def ws(tmp_path):
-    w = Workspace(tmp_path / "ws", create=True)
+def ws(store_location):
+    w = Workspace(store_location, create=True)
     w.save_team(Team(members=[TeamMember(id="ann", name="Ann Kam"),
                               TeamMember(id="bob", name="Bob Kam")]))
     w.save(_dossier("ACME"), author="ann")

@@ -28,8 +28,8 @@ def _dossier(account_id: str = "ACME", name: str = "Acme Steel", **account: obje
 
 
 @pytest.fixture
-def ws(tmp_path):
-    w = Workspace(tmp_path / "ws", create=True)
+def ws(store_location):
+    w = Workspace(store_location, create=True)
     yield w
     w.close()
 

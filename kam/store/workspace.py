@@ -17,6 +17,7 @@ import json
 import os
 import shlex
 import sqlite3
+import time as _time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own busy wait only
+    fcntl = None  # type: ignore[assignment]
 
 from .._gc import gc_paused
 from ..config import ConfigSource
@@ -228,7 +234,8 @@ class Workspace:
     ----------
     location
         A folder (the SQLite file ``workspace.db`` lives in it) or a SQLAlchemy URL such as
-        ``postgresql://...``. Default: ``$KAM_WORKSPACE`` or ``./kam-workspace``.
+        ``postgresql+psycopg://user@host/db`` (a team store on a PostgreSQL server). Default:
+        ``$KAM_WORKSPACE`` or ``./kam-workspace``.
     create
         Create the folder and tables if they do not exist. Opening a folder that holds no
         workspace without ``create=True`` raises ``FileNotFoundError``.
@@ -307,8 +314,41 @@ class Workspace:
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
         """One write transaction (all or nothing)."""
-        with self._db_errors(writing=True), self.engine.begin() as conn:
+        with self._db_errors(writing=True), self._write_turn(), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        """Wait for our turn to write (SQLite file): kam's writers take an advisory lock on
+        ``workspace.db.lock`` before they begin, polling every few milliseconds. SQLite's own
+        busy wait backs off to 100 ms sleeps, so under many writers one of them could lose the
+        race for seconds and fail with "database is locked"; here the lock goes to a waiting
+        writer within milliseconds of its release."""
+        _, folder = _to_url(self.location)
+        if folder is None or fcntl is None:
+            yield
+            return
+        try:
+            fd = os.open(folder / (_DB_FILE + ".lock"), os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError:  # a read-only folder: no writer can get further anyway
+            yield
+            return
+        try:
+            deadline = _time.monotonic() + self.lock_timeout
+            pause = 0.0005
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if _time.monotonic() > deadline:
+                        raise WorkspaceLocked(self.location, self.lock_timeout, writing=True,
+                                              holders=_holders(self._db_name())) from None
+                    _time.sleep(pause)
+                    pause = min(pause * 2, 0.004)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -657,10 +697,13 @@ class Workspace:
         key = dossier.account.id
         if based_on is None:
             based_on = self.revision_of(dossier)
+        # The head row is locked until the transaction ends: on a server database concurrent
+        # saves of one account queue here and the later ones see the newer head (SQLite's
+        # BEGIN IMMEDIATE already serialises all writers).
         row = conn.execute(
             select(documents.c.head).where(
                 and_(documents.c.kind == _ACCOUNT, documents.c.key == key)
-            )
+            ).with_for_update()
         ).first()
         head = int(row[0]) if row else 0
         if row is not None and based_on is None:
@@ -686,24 +729,15 @@ class Workspace:
             return self._revision(conn, key, head)
         number = head + 1
         created = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-        conn.execute(
-            insert(revisions).values(
-                kind=_ACCOUNT,
-                key=key,
-                number=number,
-                based_on=based_on or None,
-                author=author,
-                created_at=created,
-                message=message,
-                data=data,
-            )
-        )
         if row is None:
-            conn.execute(
-                insert(documents).values(
-                    kind=_ACCOUNT, key=key, head=number, name=dossier.account.name
-                )
-            )
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(documents).values(
+                        kind=_ACCOUNT, key=key, head=number, name=dossier.account.name))
+            except IntegrityError:  # created by someone else since we looked
+                raise DuplicateAccount(
+                    f"Account {key!r} was just created by someone else; load it with "
+                    f"ws.load({key!r}) and edit that") from None
         else:
             res = conn.execute(
                 update(documents)
@@ -718,6 +752,18 @@ class Workspace:
             )
             if res.rowcount != 1:  # someone else won the race on a server database
                 raise StaleRevision(key, based_on, head + 1)
+        conn.execute(
+            insert(revisions).values(
+                kind=_ACCOUNT,
+                key=key,
+                number=number,
+                based_on=based_on or None,
+                author=author,
+                created_at=created,
+                message=message,
+                data=data,
+            )
+        )
         dossier._loaded_from = (self.location, key, number)
         return Revision(key, number, based_on or None, author, created.replace(tzinfo=UTC), message)
 
@@ -778,7 +824,10 @@ class Workspace:
     ) -> Revision:
         _check_revision_text(author, message)
         team = _checked_team(team)
-        head = self._head(conn, _TEAM, _TEAM_KEY)
+        row = conn.execute(select(documents.c.head).where(
+            and_(documents.c.kind == _TEAM, documents.c.key == _TEAM_KEY)).with_for_update()
+        ).first()
+        head = int(row[0]) if row else 0
         created = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         conn.execute(
             insert(revisions).values(
