@@ -10,9 +10,6 @@ peak resident memory of the process (target: under 2 GB).
 from __future__ import annotations
 
 import argparse
-import gc
-import resource
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_portfolio import generate
+from timing import peak_mb, timed
 
 from kam.funnel import conversion, funnel, manager_stage_conversion
 from kam.model import Tables
@@ -37,18 +35,8 @@ TARGET_S = 2.0
 TARGET_MB = 2048
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

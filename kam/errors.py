@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "AccessDenied",
     "AccountNotFound",
     "ConfigError",
     "DuplicateAccount",
@@ -25,6 +26,7 @@ __all__ = [
     "ValidationProblem",
     "WorkspaceError",
     "WorkspaceLocked",
+    "WorkspaceOutdated",
 ]
 
 
@@ -127,6 +129,11 @@ class StageGateError(KamError):
         )
 
 
+class AccessDenied(KamError):
+    """The user's role in the workspace does not allow the read or write (see
+    :mod:`kam.store.access`). Nothing was changed."""
+
+
 class WorkspaceError(KamError):
     """The workspace's database cannot be used as it is (locked, damaged, read-only, or not a kam
     workspace at all). Nothing was written."""
@@ -149,6 +156,10 @@ class WorkspaceLocked(WorkspaceError):
             f"{waited:g} s. {done}; try again when that save is done, or close the program that "
             f"holds it (a notebook kernel left in the middle of a save, a database browser).{who}"
         )
+
+
+class WorkspaceOutdated(WorkspaceError):
+    """The workspace was made by an older version of kam: ``kam upgrade`` migrates it."""
 
 
 class NotAWorkspace(WorkspaceError):

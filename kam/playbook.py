@@ -318,8 +318,22 @@ def relationship_fit(dossier: Dossier, today: date,
 def deal_decision_stage(dossier: Dossier, deal: Deal,
                         playbook: Playbook | str | Path | None = None,
                         stages: StageModel | str | Path | None = None) -> DecisionStage:
-    """The decision stage of a deal: the account's, or else the one ``deal_stage_to_decision``
-    maps the deal's stage to (deal stages and aliases of the sales stage model ``stages``)."""
+    """The client's decision stage for a deal: the one recorded on the deal (a client can be
+    at different stages for different deals), else the account's, else the one
+    ``deal_stage_to_decision`` maps the deal's stage to (deal stages and aliases of the sales
+    stage model ``stages``).
+
+    Examples
+    --------
+    >>> from kam.model import Account, Deal, Dossier
+    >>> d = Dossier(account=Account(id="A", name="Acme", decision_stage="need recognition"),
+    ...             deals=[Deal(id="D1", title="Pumps", decision_stage="proposal and selection"),
+    ...                    Deal(id="D2", title="Valves")])
+    >>> [deal_decision_stage(d, x).value for x in d.deals]
+    ['proposal and selection', 'need recognition']
+    """
+    if deal.decision_stage is not None:
+        return deal.decision_stage
     if dossier.account.decision_stage is not None:
         return dossier.account.decision_stage
     book, model = _book(playbook), _stage_model(stages)
@@ -328,8 +342,10 @@ def deal_decision_stage(dossier: Dossier, deal: Deal,
     if stage not in mapping:
         raise InputError([ValidationProblem(
             f"account {dossier.account.id} / deal {deal.id}", "stage",
-            f"deal stage {deal.stage!r} has no decision stage and the account records none; "
-            f"set account.decision_stage or map the stage in deal_stage_to_decision of the "
+            f"deal stage {deal.stage!r} has no decision stage and the account records none "
+            "(nor does the deal); set the deal's (dossier.update_deal(deal_id, "
+            "decision_stage=...)), account.decision_stage, or map the stage in "
+            "deal_stage_to_decision of the "
             f"playbook (mapped: {', '.join(book.deal_stage_to_decision) or 'none'})")])
     return mapping[stage]
 

@@ -11,9 +11,11 @@ Every factor value lies on 0..1 (1 = best for us); the score is
 breaks into one contribution per factor that adds up to it exactly (``math.fsum``).
 
 Where values come from: a **computed** factor is worked out from the dossier
-(:data:`COMPUTED`); an **assessment** is entered by the KAM through the ``assessments``
-argument (``{"factor id": value}`` on the factor's scale; an assessment of a computed factor
-overrides it, on 0..1); the factor's ``default`` in the config fills in when there is no value.
+(:data:`COMPUTED`); an **assessment** is judged by a person and kept in the dossier
+(``dossier.assess_prospect({"factor id": value}, by=..., on=...)``: the latest value of each
+factor counts) or passed through the ``assessments`` argument (``{"factor id": value}`` on the
+factor's scale; then the stored ones are not used); an assessment of a computed factor overrides
+it, on 0..1; the factor's ``default`` in the config fills in when there is no value.
 The ``source`` column of :attr:`ProspectScore.contributions` says which of the three it was.
 """
 
@@ -40,6 +42,7 @@ __all__ = [
     "FactorSpec",
     "ProspectScore",
     "ScoringConfig",
+    "latest_assessments",
     "load_scoring_config",
     "prospect_score",
     "rank_prospects",
@@ -281,6 +284,29 @@ def _assessment_problems(
     return problems
 
 
+def latest_assessments(dossier: Dossier,
+                       config: ScoringConfig | Mapping[str, Any] | None = None
+                       ) -> dict[str, float]:
+    """The latest stored value of each factor the scoring configuration knows (assessments in
+    date order; of two on the same day, the one recorded later).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from kam.model import Account, Dossier
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"))
+    >>> _ = d.assess_prospect({"competitors": 4, "added_value": 2}, by="ann", on=date(2026, 3, 2))
+    >>> _ = d.assess_prospect({"competitors": 2}, by="bo", on=date(2026, 1, 10))
+    >>> latest_assessments(d)
+    {'competitors': 4.0, 'added_value': 2.0}
+    """
+    cfg = load_scoring_config(config)
+    out: dict[str, float] = {}
+    for _, _, a in sorted((a.on, i, a) for i, a in enumerate(dossier.assessments)):
+        out.update({f: float(v) for f, v in a.values.items() if f in cfg.factors})
+    return out
+
+
 def prospect_score(
     dossier: Dossier,
     config: ScoringConfig | Mapping[str, Any] | None = None,
@@ -291,6 +317,9 @@ def prospect_score(
     team: Team | None = None,
 ) -> ProspectScore:
     """Score one account and explain the score factor by factor.
+
+    ``assessments`` (``{"factor id": value}``) default to the ones stored in the dossier
+    (:func:`latest_assessments`).
 
     Examples
     --------
@@ -305,7 +334,8 @@ def prospect_score(
     (1.0, 1.0, 'assessment')
     """
     cfg = load_scoring_config(config)
-    given = dict(assessments or {})
+    given = (dict(assessments) if assessments is not None
+             else latest_assessments(dossier, cfg))
     problems = _assessment_problems(given, cfg, dossier.id)
     if problems:
         raise InputError(problems)
@@ -369,7 +399,8 @@ def rank_prospects(
 ) -> pd.DataFrame:
     """Score and rank many accounts (best first; equal scores share a rank).
 
-    ``assessments`` maps account id -> that account's assessments. Columns: ``rank``,
+    ``assessments`` maps account id -> that account's assessments; an account it does not
+    name is scored with the assessments stored in its dossier. Columns: ``rank``,
     ``account_id``, ``account``, ``score`` and one subtotal per group.
     """
     cfg = load_scoring_config(config)

@@ -11,6 +11,11 @@ The rating entries (:class:`~kam.model.RatingEntry`, the ``ratings`` frame of
   personal entry holds.
 
 The **total** is their sum. Every account of the tables is rated (0 without entries).
+
+A special programme (:mod:`kam.programmes`) feeds the event part: applying it writes one event
+entry per account it was delivered to, with the programme's id as the campaign and points by
+how far it reached the client (:func:`kam.programmes.apply_programme`);
+:func:`campaign_points` reads them back.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from .model import Tables
 from .periods import frame_of
 from .profitability import account_names
 
-__all__ = ["KINDS", "client_rating"]
+__all__ = ["KINDS", "campaign_points", "client_rating"]
 
 KINDS = ("status", "event", "personal")
 
@@ -86,3 +91,28 @@ def client_rating(t: Tables, *, as_of: date | None = None) -> pd.DataFrame:
     out = out.sort_values(["total", "account_id"], ascending=[False, True], ignore_index=True)
     out.insert(0, "rank", out["total"].rank(method="min", ascending=False).astype(np.int64))
     return out
+
+
+def campaign_points(t: Tables, campaign: str, *, as_of: date | None = None) -> pd.DataFrame:
+    """The event points each account holds for one ``campaign`` (a programme's id): its
+    latest event entry of that campaign (``account_id``, ``points``, ``on``), accounts without
+    one left out.
+
+    >>> from datetime import date
+    >>> from kam.model import Account, Dossier, RatingEntry, tables
+    >>> d = Dossier(account=Account(id="ACME", name="Acme"), ratings=[
+    ...     RatingEntry(kind="event", points=1, on=date(2026, 3, 1), campaign="SEM"),
+    ...     RatingEntry(kind="event", points=3, on=date(2026, 3, 12), campaign="SEM")])
+    >>> campaign_points(tables([d]), "SEM")["points"].tolist()
+    [3.0]
+    """
+    r = frame_of(t, "ratings")
+    cols = ["account_id", "points", "on"]
+    if r.empty:
+        return pd.DataFrame(columns=cols)
+    r = r[((r["kind"].astype(object) == "event") & (r["campaign"] == campaign)).to_numpy(bool)]
+    if as_of is not None:
+        r = r[~(pd.to_datetime(r["on"]) > pd.Timestamp(as_of)).to_numpy(bool)]
+    r = r.assign(points=pd.to_numeric(r["points"]).astype("float64"))
+    return (r.sort_values("on", kind="stable").drop_duplicates("account_id", keep="last")[cols]
+            .sort_values("account_id", ignore_index=True))

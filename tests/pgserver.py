@@ -55,9 +55,10 @@ class PgServer:
     def __init__(self) -> None:
         self.bin = find_binaries()
         self.port = _free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="kam-pg-"))
-        self.data = self.root / "data"
         self._as_root = os.geteuid() == 0
+        # As root the server runs as nobody, who must reach the folder: /tmp, not $TMPDIR.
+        self.root = Path(tempfile.mkdtemp(prefix="kam-pg-", dir="/tmp" if self._as_root else None))
+        self.data = self.root / "data"
         self.started = False
 
     def _run(self, *args: str, timeout: float = 120) -> None:

@@ -3,15 +3,18 @@
 ``main(location, writer, saves, every)`` (or ``python tests/store_writer.py LOCATION WRITER SAVES
 EVERY``) saves ``SAVES`` times: every
 ``EVERY``-th save appends the token ``w<WRITER>:<i>;`` to the notes of the shared account
-``SHARED`` (reloading and retrying on ``StaleRevision``), the others append it to the writer's own
-account ``W<WRITER>``. It prints one JSON line: the tokens each save stored, every
+``SHARED`` (reloading and retrying after a short random pause on ``StaleRevision``), the others
+append it to the writer's own account ``W<WRITER>``. It prints one JSON line: the tokens each
+save stored, every
 ``StaleRevision`` seen (based on, newest) and any other error.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import sys
+import time
 import traceback
 
 from kam.errors import StaleRevision
@@ -23,6 +26,7 @@ def main(location: str, writer: int, saves: int, every: int) -> dict[str, object
     own: list[str] = []
     stale: list[dict[str, object]] = []
     errors: list[str] = []
+    rng = random.Random(writer)
     ws = Workspace(location)
     try:
         for i in range(saves):
@@ -35,6 +39,7 @@ def main(location: str, writer: int, saves: int, every: int) -> dict[str, object
                     ws.save(d, author=f"w{writer}", message=token)
                 except StaleRevision as e:
                     stale.append({"account": key, "based_on": e.based_on, "head": e.head})
+                    time.sleep(rng.uniform(0, 0.02))  # back off, as a client would, and retry
                     continue
                 break
             (shared if key == "SHARED" else own).append(token)

@@ -376,9 +376,7 @@ def test_parameters_cells_declare_the_documented_parameters():
     import papermill as pm
 
     for kind, params in PARAMETERS.items():
-        declared = pm.inspect_notebook(str(notebooks_dir() / {
-            "plan": "account_plan.ipynb", "profitability": "profitability.ipynb",
-            "portfolio": "portfolio.ipynb"}[kind]))
+        declared = pm.inspect_notebook(str(notebooks_dir() / NOTEBOOKS[kind]))
         assert list(declared) == [p.name for p in params]
 
 

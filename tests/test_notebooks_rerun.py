@@ -21,7 +21,8 @@ from kam.reports.render import notebook_path
 
 pytestmark = pytest.mark.slow
 
-TYPO = {"plan": "acount_id", "profitability": "acount_id", "portfolio": "manger"}
+TYPO = {"plan": "acount_id", "profitability": "acount_id", "portfolio": "manger",
+        "planner": "planer"}
 
 
 @pytest.fixture

@@ -268,3 +268,78 @@ def test_a_dossier_loaded_from_another_workspace_is_new_here(tmp_path, ws):
     with pytest.raises(DuplicateAccount):
         ws.save(other.load("ACME"))
     assert ws.load("ACME") == other.load("ACME")  # equal data, whatever their origin
+
+
+def test_lean_revisions_write_only_what_changed_and_history_still_sees_every_line(ws):
+    """A dossier with 1,000 revenue lines: a one-field edit writes one small revision row and no
+    line row; changing one line ends its row and starts one; removing a line ends its row.
+    Every revision still loads as saved, and the diff names the line."""
+    from sqlalchemy import func, select
+
+    from kam.model import RevenueLine
+    from kam.store.schema import lines, revisions
+
+    def counts() -> tuple[int, int]:
+        with ws.engine.connect() as conn:
+            return (conn.execute(select(func.count()).select_from(lines)).scalar_one(),
+                    conn.execute(select(func.count()).select_from(revisions)).scalar_one())
+
+    d = _dossier()
+    d.revenue = [RevenueLine(period=f"{2000 + i // 12}-{i % 12 + 1:02d}", product=f"P{i % 7}",
+                             revenue=100.0 + i) for i in range(1000)]
+    ws.save(d, author="ann")
+    assert counts() == (1000, 1)
+    saved = [ws.load("ACME")]
+
+    d = ws.load("ACME")
+    d.account.notes = "met the new buyer"
+    ws.save(d, author="ann")
+    assert counts() == (1000, 2)  # no line row written
+    with ws.engine.connect() as conn:
+        size = len(conn.execute(select(revisions.c.data).where(revisions.c.number == 2)
+                                ).scalar_one())
+    assert size < 5_000
+    saved.append(ws.load("ACME"))
+
+    d = ws.load("ACME")
+    d.revenue[500].revenue = 1.0
+    del d.revenue[-1]
+    ws.save(d, author="ann")
+    assert counts() == (1001, 3)  # one new row for the changed line; two rows ended
+    saved.append(ws.load("ACME"))
+
+    assert [ws.load("ACME", n) for n in (1, 2, 3)] == saved
+    assert saved[1].revenue == saved[0].revenue and saved[1].account.notes == "met the new buyer"
+    assert saved[2].revenue[500].revenue == 1.0 and len(saved[2].revenue) == 999
+    changes = ws.diff("ACME", 2, 3)
+    assert changes[changes["change"] == "changed"]["field"].tolist() == ["revenue[R-501].revenue"]
+    removed = changes[changes["change"] == "removed"]["field"]
+    assert len(removed) > 0 and removed.str.startswith("revenue[R-1000]").all()
+    assert len(changes) == 1 + len(removed)
+    assert [x.id for x in ws.load_all()[0].revenue] == [x.id for x in saved[2].revenue]
+
+
+def test_workspace_tables_are_the_tables_of_the_loaded_dossiers(ws, demo_dossiers):
+    """``ws.tables()`` reads the lines from their typed columns instead of building records;
+    its frames equal ``kam.model.tables(ws.load_all())`` (the independent path), for all
+    accounts and for some, with an edit and a removed line in between."""
+    import pandas as pd
+
+    from kam import demo
+    from kam.model import tables
+    from kam.model.tables import Tables
+
+    ws.save_many([d.model_copy(deep=True) for d in demo_dossiers], team=demo.team())
+    d = ws.load(demo_dossiers[0].account.id)
+    d.revenue[0].revenue += 1
+    del d.costs[1]
+    ws.save(d)
+
+    def same(a: Tables, b: Tables) -> None:
+        for f in ("accounts", "revenue", "costs", "activities", "budgets", "deals"):
+            pd.testing.assert_frame_equal(getattr(a, f), getattr(b, f), obj=f)
+
+    same(ws.tables(), tables(ws.load_all()))
+    some = [x.account.id for x in demo_dossiers[3:6]]
+    same(ws.tables(some), tables(ws.load_all(some)))
+    assert len(ws.tables().revenue) == sum(len(x.revenue) for x in demo_dossiers)

@@ -32,6 +32,7 @@ def main() -> None:
 
 for _cmd in (
     core.init,
+    core.upgrade,
     core.demo,
     core.accounts,
     core.history,

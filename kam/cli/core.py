@@ -116,6 +116,16 @@ def init(path: str | None) -> None:
 
 
 @click.command()
+@workspace_option
+def upgrade(workspace: str | None) -> None:
+    """Migrate a workspace made by an older kam to this version's schema (one transaction; a
+    SQLite workspace is copied beside it first)."""
+    from ..store.migrate import upgrade as run_upgrade
+
+    click.echo(str(run_upgrade(workspace or default_location())))
+
+
+@click.command()
 @click.argument("path", required=False)
 @click.option("--overwrite", is_flag=True, help="Replace an existing workspace at PATH.")
 def demo(path: str | None, overwrite: bool) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from ..model import Tables, Team, tables
+from ..model import Tables, Team
 from ..store import Workspace, default_location
 from .core import echo_frame, terminal_text, workspace_option
 
@@ -20,7 +20,7 @@ def _tables(workspace: str | None, manager: str | None) -> Tables:
 def _load(workspace: str | None, manager: str | None) -> tuple[Tables, Team]:
     """The tables of the portfolio (of one KAM's accounts with ``manager``) and the team."""
     with Workspace(workspace or default_location()) as ws:
-        t, team = tables(ws.load_all()), ws.team()
+        t, team = ws.tables(), ws.team()
     if manager:
         ids = t.accounts.loc[t.accounts["kam"] == manager, "account_id"]
         if ids.empty:

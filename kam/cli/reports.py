@@ -75,10 +75,10 @@ def _notebooks(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("account", required=False)
 @click.option(
     "--kind",
-    type=click.Choice(["plan", "profitability"]),
+    type=click.Choice(["plan", "profitability", "planner"]),
     default="plan",
     show_default=True,
-    help="Which account report.",
+    help="Which report: an account's plan or profitability, or a planner's week.",
 )
 @click.option("--portfolio", is_flag=True, help="The portfolio report instead of an account's.")
 @click.option(
@@ -86,6 +86,18 @@ def _notebooks(values: tuple[str, ...]) -> dict[str, str]:
     default=None,
     metavar="ID",
     help="With --portfolio: only this team member's accounts.",
+)
+@click.option(
+    "--planner",
+    default=None,
+    metavar="ID",
+    help="With --kind planner: the planner (default: the first planner of the team).",
+)
+@click.option(
+    "--week",
+    default="",
+    metavar="YYYY-Www",
+    help="With --kind planner: the ISO week, e.g. 2026-W48 (default: the current week).",
 )
 @click.option(
     "--notebook",
@@ -104,6 +116,8 @@ def report(
     kind: str,
     portfolio: bool,
     manager: str | None,
+    planner: str | None,
+    week: str,
     notebook: str | None,
     workspace: str | None,
     out_dir: str,
@@ -112,13 +126,18 @@ def report(
     self_contained: bool,
     timeout: int,
 ) -> None:
-    """Write the HTML report of ACCOUNT (or, with --portfolio, of the portfolio).
+    """Write the HTML report of ACCOUNT (or, with --portfolio, of the portfolio; with --kind
+    planner, of a planner's week).
 
     It runs kam's own notebook of the report kind, not the copies kam lab opens, unless
     --notebook names one. A failed run keeps its annotated notebook and says where it is.
     """
     from ..reports.render import render_report
 
+    if kind == "planner" or planner or week:
+        _planner_report(account, kind, portfolio, manager, planner, week, notebook, workspace,
+                        out_dir, period, as_of, self_contained, timeout)
+        return
     if portfolio and account:
         raise click.UsageError("give either ACCOUNT or --portfolio, not both")
     if not portfolio and not account:
@@ -137,6 +156,34 @@ def report(
         timeout=timeout,
         notebook=notebook,
     )
+    click.echo(f"Wrote {result.html} ({result.seconds:.1f} s)")
+
+
+def _planner_report(account: str | None, kind: str, portfolio: bool, manager: str | None,
+                    planner: str | None, week: str, notebook: str | None,
+                    workspace: str | None, out_dir: str, period: str, as_of: str,
+                    self_contained: bool, timeout: int) -> None:
+    """``kam report --kind planner``: a planner's week."""
+    from ..errors import ReportFailed
+    from ..reports.params import check_parameters
+    from ..reports.render import KernelSession, check_notebook, execute
+
+    if kind != "planner":
+        raise click.UsageError("--planner and --week go with --kind planner")
+    if account or portfolio or manager:
+        raise click.UsageError("a planner report takes --planner and --week, not an ACCOUNT, "
+                               "--portfolio or --manager")
+    if as_of:
+        raise click.UsageError("a planner report is as of its week: give --week, not --as-of")
+    params = check_parameters("planner", workspace=workspace or default_location(),
+                              planner=planner or "", week=week, period=period)
+    source = check_notebook(notebook, "planner") if notebook is not None else None
+    with KernelSession() as kernel:
+        result = execute(params, out_dir, name=f"planner-{params.planner}-{params.week}",
+                         self_contained=self_contained, timeout=timeout, kernel=kernel,
+                         notebook=source)
+    if result.error:
+        raise ReportFailed(result.error, str(result.notebook))
     click.echo(f"Wrote {result.html} ({result.seconds:.1f} s)")
 
 

@@ -401,7 +401,7 @@ def _merge_team(old: Team, new: Team) -> Team:
             n = fresh.pop(x.id)
             x = x.model_copy(update={k: getattr(n, k) for k in _MEMBER_FIELDS})
         members.append(x)
-    return Team(members=[*members, *fresh.values()])
+    return old.model_copy(update={"members": [*members, *fresh.values()]})
 
 
 def import_crm(ws: Workspace, folder: PathLike, mapping: CrmMapping | PathLike | None = None, *,

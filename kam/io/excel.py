@@ -152,7 +152,7 @@ def export_excel(source: Tables | Workspace | Iterable[Dossier] | dict[str, pd.D
         sheets = dict(source)
     else:
         if isinstance(source, Workspace):
-            source = tables(source.load_all())
+            source = source.tables()
         elif not isinstance(source, Tables):
             source = tables(source)
         sheets = {f.name: getattr(source, f.name) for f in fields(source)}

@@ -362,7 +362,7 @@ def _merge_team(old: Team, new: Team) -> Team:
             x = x.model_copy(update={"name": n.name, "manager": n.manager or x.manager,
                                      "region": n.region or x.region})
         members.append(x)
-    return Team(members=[*members, *fresh.values()])
+    return old.model_copy(update={"members": [*members, *fresh.values()]})
 
 
 def import_transactions(ws: Workspace, folder: PathLike,

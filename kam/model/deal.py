@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ..errors import InputError, ValidationProblem
+from .account import DecisionStage
 from .base import FieldError, Fraction, Id, KamModel, Money, Quantity, Text, short_repr
 
 __all__ = ["Deal", "DealOutcome", "StageChange"]
@@ -60,6 +61,9 @@ class Deal(KamModel):
     against_persons: list[Id] = Field(default_factory=list, description="Client persons against.")
     next_steps: Text | None = None
     risks: list[Text] = Field(default_factory=list)
+    decision_stage: DecisionStage | None = Field(
+        None, description="The client's decision stage for this deal (DOMAIN.md Appendix B); "
+        "a client can be at different stages for different deals.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Deal:

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from ..errors import InputError, ValidationProblem
-from .account import Account
-from .activity import Commitment, Interaction, Project
+from .account import Account, OwnershipEdits
+from .activity import Assessment, Commitment, Interaction, Project, assessment_problems
 from .base import (
     ID_PATTERN,
     PERIOD_PATTERN,
@@ -37,7 +37,9 @@ from .need import Need
 from .person import Person, PersonLink
 from .plan import AccountPlan
 from .rating import RatingEntry
+from .scenario_config import ScenarioConfig, scenario_problems
 from .stages import StageModel, stage_problems
+from .task import Task, TaskEdits, task_problems
 
 __all__ = ["Dossier", "problems_from_pydantic", "reference_problems", "validate_dossier"]
 
@@ -55,6 +57,8 @@ _ID_COLLECTIONS = (
     "activities",
     "budgets",
     "ratings",
+    "assessments",
+    "tasks",
 )
 # Line records whose id may be left out: it is assigned as <prefix><n> on validation.
 _LINE_PREFIX = {
@@ -67,7 +71,7 @@ _LINE_PREFIX = {
 }
 
 
-class Dossier(KamModel, DossierEdits):
+class Dossier(KamModel, DossierEdits, TaskEdits, OwnershipEdits):
     """Everything kam knows about one key account."""
 
     account: Account
@@ -83,6 +87,10 @@ class Dossier(KamModel, DossierEdits):
     activities: list[ActivityLine] = Field(default_factory=list)
     budgets: list[Budget] = Field(default_factory=list)
     ratings: list[RatingEntry] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list,
+                              description="Tasks given to team members for this account.")
+    assessments: list[Assessment] = Field(
+        default_factory=list, description="Prospect factors judged by a person (DOMAIN.md §5).")
     plan: AccountPlan | None = None
 
     # Where this object was loaded from: (workspace location, account id, revision). Set by the
@@ -292,6 +300,8 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
         check(rec, "need", [deal.need], needs, "need")
         check(rec, "for_persons", deal.for_persons, persons, "person")
         check(rec, "against_persons", deal.against_persons, persons, "person")
+    for message in task_problems(d.tasks, d.account.id):
+        bad(f"{acc} / tasks", "account", message)
     budget_keys = Counter((b.period, b.category) for b in d.budgets)
     for (period, cat), n in budget_keys.items():
         if n > 1:
@@ -334,13 +344,19 @@ def reference_problems(d: Dossier, file: str | None = None) -> list[ValidationPr
 
 def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None, *,
                      stages: StageModel | None = None,
-                     cost_config: CostToServeConfig | None = None) -> Dossier:
+                     cost_config: CostToServeConfig | None = None,
+                     scenarios: ScenarioConfig | None = None,
+                     scoring: Any = None) -> Dossier:
     """Build a :class:`Dossier` from raw data, or raise :class:`~kam.errors.InputError` listing
     every problem with its file, record and field: field types and value ranges (no control
     characters in text, no yes/no where a number belongs, no figure beyond +-1e15), duplicate
     ids, references between records, deal stages the stage model (``stages``, default
     ``templates/stages.yaml``) does not know, and cost categories and activities the cost-to-serve
-    configuration (``cost_config``, default ``templates/cost_to_serve.yaml``) does not know --
+    configuration (``cost_config``, default ``templates/cost_to_serve.yaml``) does not know,
+    interaction scenarios, steps and results the scenario configuration (``scenarios``, default
+    ``templates/scenarios.yaml``) does not know, and assessed prospect factors the scoring
+    configuration (``scoring``, default ``templates/scoring.yaml``) does not know or values off
+    their scale --
     whatever an analysis would refuse later is refused here. A :class:`Dossier` object is checked
     as a whole again, however it was changed in place.
 
@@ -374,7 +390,9 @@ def validate_dossier(data: Mapping[str, Any] | Dossier, file: str | None = None,
     except ValidationError as e:
         raise InputError(problems_from_pydantic(e, data, file)) from None
     problems = (reference_problems(dossier, file) + stage_problems(dossier, stages, file)
-                + cost_problems(dossier, cost_config, file))
+                + cost_problems(dossier, cost_config, file)
+                + scenario_problems(dossier, scenarios, file)
+                + assessment_problems(dossier, scoring, file))
     if problems:
         raise InputError(problems)
     return dossier

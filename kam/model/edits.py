@@ -8,7 +8,10 @@ one of these methods of :class:`~kam.model.Dossier`. Each one
 - gives new records their ids (``<stem><n>`` after the highest in use, e.g. ``NS-P8``);
 - records what the domain needs: :meth:`~DossierEdits.move_deal` appends to the deal's stage
   history and applies the deal stage gate (DOMAIN.md §1), :meth:`~DossierEdits.log_interaction`
-  turns a next step into a commitment or a plan action;
+  turns a next step into a commitment or a plan action, :meth:`~DossierEdits.log_step` records a
+  step of a regulated scenario (DOMAIN.md §6) in its order and names the next one and its due
+  date, :meth:`~DossierEdits.assess_prospect` keeps a person's judgement of prospect factors
+  (DOMAIN.md §5);
 - is safe to run twice: adding a record identical to one already there (all given fields equal)
   returns the one there and adds nothing, so a re-run cell saves no duplicate.
 
@@ -19,15 +22,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError, StageGateError, ValidationProblem
 from .account import SalesStage
-from .activity import Commitment, CommitmentStatus, Interaction
+from .activity import Assessment, Commitment, CommitmentStatus, Interaction, factor_scales
 from .base import short_repr
 from .deal import Deal, DealOutcome, StageChange
 from .need import Need
@@ -36,6 +39,7 @@ from .plan import AccountPlan, Action, ActionStatus, Kpi, Objective
 
 if TYPE_CHECKING:
     from .dossier import Dossier
+    from .scenario_config import ScenarioConfig
     from .stages import StageModel
 
 __all__ = ["DossierEdits", "next_id"]
@@ -53,6 +57,7 @@ _STEMS = {
     "strategies": "ST",
     "actions": "AC",
     "kpis": "K",
+    "assessments": "AS",
 }
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 
@@ -410,7 +415,8 @@ class DossierEdits:
         return new
 
     def update_deal(self, deal_id: str, **changes: Any) -> Deal:
-        """Change fields of a deal other than its stage (use :meth:`move_deal`)."""
+        """Change fields of a deal other than its stage (use :meth:`move_deal`), e.g. the
+        client's ``decision_stage`` for this deal (DOMAIN.md Appendix B)."""
         d = self._self()
         deal = self._get("deals", d.deals, deal_id, "deal")
         new = _updated(deal, self._rec("deals", deal_id), changes, frozen=("id", "stage",
@@ -451,11 +457,19 @@ class DossierEdits:
                         outcome: str | None = None, next_step: str | None = None,
                         next_step_due: date | None = None, deal: str | None = None,
                         next_step_as: Literal["commitment", "action"] | None = None,
-                        owner: str | None = None, id: str | None = None) -> Interaction:
+                        owner: str | None = None, id: str | None = None,
+                        scenario: str | None = None, step: str | None = None,
+                        result: str | None = None,
+                        scenarios: ScenarioConfig | None = None) -> Interaction:
         """Log a contact with the client. A next step with a due date can become a commitment
         to the client (``next_step_as="commitment"``, promised to the first participant) or an
         action of the account plan (``"action"``), owned by ``owner`` (default: the first of
         ``our_participants``). Logging the same contact again adds nothing.
+
+        A contact that was a step of a regulated scenario names the ``scenario``, the ``step``
+        and its ``result``, checked against the scenario configuration (``scenarios``, default
+        ``templates/scenarios.yaml``); :meth:`log_step` also checks the order of the steps and
+        fills in the next step.
 
         Examples
         --------
@@ -480,6 +494,8 @@ class DossierEdits:
         self._check_persons(rec, "participants", participants)
         if deal is not None:
             self._get("deals", d.deals, deal, "deal")
+        if scenario is not None or step is not None or result is not None:
+            _check_scenario_step(rec, scenarios, scenario, step, result, deal)
         if next_step_as is not None and not (next_step and next_step_due):
             raise _problem(rec, "next_step_due", f"a next step that becomes a {next_step_as} "
                            "needs the step and its due date")
@@ -496,13 +512,117 @@ class DossierEdits:
             "id": id, "date": date, "kind": kind, "participants": list(participants) or None,
             "our_participants": list(our_participants) or None, "summary": summary or None,
             "outcome": outcome, "next_step": next_step, "next_step_due": next_step_due,
-            "deal": deal})
+            "deal": deal, "scenario": scenario, "step": step, "result": result})
         if next_step_as == "commitment" and next_step and next_step_due:
             self.add_commitment(next_step, next_step_due, made_on=date, owner=who,
                                 to_person=participants[0] if participants else None)
         elif next_step_as == "action" and next_step and next_step_due and who:
             self.add_action(next_step, who, next_step_due, start=date)
         return interaction
+
+    def log_step(self, scenario: str, step: str, result: str, *, on: date,
+                 deal: str | None = None, kind: str | None = None,
+                 participants: Sequence[str] = (), our_participants: Sequence[str] = (),
+                 summary: str = "", id: str | None = None,
+                 scenarios: ScenarioConfig | None = None) -> Interaction:
+        """Record a step of a regulated scenario (DOMAIN.md §6) run for the account
+        (``deal=None``) or for a deal, with its result, as an interaction on ``on``.
+
+        The step must be the one the scenario is at (:func:`~kam.model.expected_step`): the
+        start step when no run is open, else the step the last result led to. ``kind`` defaults
+        to the step's kind; the next step (where the result leads) and its due date (``on`` +
+        its ``due_days``) are recorded as the interaction's next step. Recording the same step
+        again adds nothing.
+
+        Examples
+        --------
+        >>> from datetime import date
+        >>> from kam.model import Account, Dossier
+        >>> d = Dossier(account=Account(id="ACME", name="Acme"))
+        >>> x = d.log_step("first-contact", "intro-email", "no reply", on=date(2026, 3, 2))
+        >>> x.kind.value, x.next_step, str(x.next_step_due)
+        ('email', 'Reminder call to the addressee of the e-mail', '2026-03-09')
+        >>> d.log_step("first-contact", "presentation", "interested", on=date(2026, 3, 9))
+        Traceback (most recent call last):
+        ...
+        kam.errors.InputError: account ACME / new interaction, field 'step': scenario \
+'first-contact' of the account is at step 'reminder-call' (due 2026-03-09), not 'presentation'; \
+record that step first
+        """
+        from .scenario_config import ENDS, default_scenarios, expected_step
+
+        d = self._self()
+        rec = self._rec("new interaction")
+        cfg = scenarios if scenarios is not None else default_scenarios()
+        _check_scenario_step(rec, cfg, scenario, step, result, deal)
+        if deal is not None:
+            self._get("deals", d.deals, deal, "deal")
+        for x in d.interactions:  # the same step recorded again: recognised, nothing added
+            if ((x.date, x.scenario, x.step, x.result, x.deal) == (on, scenario, step, result, deal)
+                    and (id is None or x.id == id)):
+                return x
+        if not isinstance(on, date):
+            raise _problem(rec, "on", f"the date of the step is required; found {short_repr(on)}")
+        pos = expected_step(d.interactions, scenario, deal=deal, scenarios=cfg)
+        whose = f"deal {deal}" if deal is not None else "the account"
+        if step != pos.step:
+            due = f" (due {pos.due})" if pos.due else ""
+            raise _problem(rec, "step", f"scenario {scenario!r} of {whose} is at step "
+                           f"{pos.step!r}{due}, not {short_repr(step)}; record that step first")
+        if pos.last is not None and on < pos.last.date:
+            raise _problem(rec, "on", f"the step on {on} is before the previous step of the run "
+                           f"({pos.last.step!r} on {pos.last.date})")
+        s = cfg.scenarios[scenario]
+        target = s.steps[step].results[result]
+        nxt = s.steps.get(target)
+        return self.log_interaction(
+            on, kind or s.steps[step].kind.value, participants=participants,
+            our_participants=our_participants, summary=summary, deal=deal, id=id,
+            next_step=None if target in ENDS or nxt is None else (nxt.label or target),
+            next_step_due=None if nxt is None else on + timedelta(days=nxt.due_days),
+            scenario=scenario, step=step, result=result, scenarios=cfg)
+
+    # -- prospect assessment (DOMAIN.md §5) ------------------------------------------------
+    def assess_prospect(self, values: Mapping[str, float], *, by: str, on: date,
+                        note: str | None = None, id: str | None = None,
+                        scoring: Any = None) -> Assessment:
+        """Record ``by``'s judgement of prospect factors on ``on``: ``values`` maps factors of
+        the scoring configuration (``scoring``, default ``templates/scoring.yaml``) to values on
+        their scales. Prospect scoring uses the latest value of each factor. Recording the same
+        judgement again adds nothing.
+
+        Examples
+        --------
+        >>> from datetime import date
+        >>> from kam.model import Account, Dossier
+        >>> d = Dossier(account=Account(id="ACME", name="Acme"))
+        >>> d.assess_prospect({"competitors": 4}, by="ann", on=date(2026, 3, 2)).id
+        'ACME-AS1'
+        >>> d.assess_prospect({"competitors": 9}, by="ann", on=date(2026, 3, 2))
+        Traceback (most recent call last):
+        ...
+        kam.errors.InputError: account ACME / new assessment, field 'values.competitors': 9 is \
+outside the scale 1..5 of factor 'competitors'
+        """
+        rec = self._rec("new assessment")
+        scales = factor_scales(scoring)
+        problems = []
+        if not isinstance(values, Mapping) or not values:
+            raise _problem(rec, "values", "give at least one factor and its value, e.g. "
+                           "{'competitors': 4}")
+        for fid, value in values.items():
+            if fid not in scales:
+                problems.append(ValidationProblem(rec, f"values.{fid}", (
+                    f"unknown factor {short_repr(fid)}; factors: {', '.join(scales)}")))
+            elif (not isinstance(value, bool) and isinstance(value, int | float)
+                  and not scales[fid][0] <= value <= scales[fid][1]):
+                lo, hi = scales[fid]
+                problems.append(ValidationProblem(rec, f"values.{fid}", (
+                    f"{value:g} is outside the scale {lo:g}..{hi:g} of factor {fid!r}")))
+        if problems:
+            raise InputError(problems)
+        return self._add("assessments", self._self().assessments, Assessment, "assessment",
+                         {"id": id, "on": on, "by": by, "values": dict(values), "note": note})
 
     def add_commitment(self, description: str, due: date, *, made_on: date | None = None,
                        owner: str | None = None, to_person: str | None = None,
@@ -616,3 +736,30 @@ def _known_stage(model: StageModel, stage: str, record: str) -> None:
         model.position(stage)
     except ValueError:
         raise _problem(record, "stage", model.unknown_message(stage)) from None
+
+
+def _check_scenario_step(record: str, scenarios: ScenarioConfig | None, scenario: str | None,
+                         step: str | None, result: str | None, deal: str | None) -> None:
+    """Refuse a scenario step the scenario configuration does not know."""
+    from .scenario_config import default_scenarios
+
+    for name, value in (("scenario", scenario), ("step", step), ("result", result)):
+        if not value:
+            raise _problem(record, name, "a scenario step records the scenario, the step and "
+                           f"its result; {name} is missing")
+    cfg = scenarios if scenarios is not None else default_scenarios()
+    s = cfg.scenarios.get(str(scenario))
+    if s is None:
+        raise _problem(record, "scenario", cfg.unknown_message(scenario))
+    if s.applies_to == "deal" and deal is None:
+        raise _problem(record, "deal", f"scenario {scenario!r} is run for a deal: name the deal")
+    if s.applies_to == "account" and deal is not None:
+        raise _problem(record, "deal", f"scenario {scenario!r} is run for the account, not for "
+                       "a deal: leave the deal out or pick a deal scenario")
+    at = s.steps.get(str(step))
+    if at is None:
+        raise _problem(record, "step", f"unknown step {short_repr(step)} of scenario "
+                       f"{scenario!r}; steps: {', '.join(s.steps)}")
+    if result not in at.results:
+        raise _problem(record, "result", f"unknown result {short_repr(result)} of step "
+                       f"{step!r} (scenario {scenario!r}); results: {', '.join(at.results)}")

@@ -146,7 +146,8 @@ def tables(dossiers: Iterable[Dossier]) -> Tables:
         interactions=_records(
             ds,
             "interactions",
-            ["account_id", "id", "date", "kind", "participants", "our_participants", "outcome"],
+            ["account_id", "id", "date", "kind", "participants", "our_participants", "outcome",
+             "deal", "scenario", "step", "result"],
         ),
         projects=_records(
             ds, "projects", ["account_id", "id", "name", "status", "satisfaction", "quality"]
@@ -194,6 +195,7 @@ def tables(dossiers: Iterable[Dossier]) -> Tables:
                 "closed_on",
                 "period",
                 "refusal_reason",
+                "decision_stage",
             ],
         ),
         revenue=_records(

@@ -382,7 +382,7 @@ def heading(text: str, level: int = 3) -> Html:
 
 # -- the report header -----------------------------------------------------------------------
 _KIND_LABELS = {"plan": "Account plan", "profitability": "Account profitability",
-                "portfolio": "Portfolio"}
+                "portfolio": "Portfolio", "planner": "Planner's week"}
 
 
 class _ReportHeader:

@@ -75,20 +75,28 @@ _AS_OF = Parameter("as_of", "", "reporting date YYYY-MM-DD; "
                    "empty: today (the demo's own date for the demo)")
 _MANAGER = Parameter("manager", "", "team member id: only the accounts they manage; "
                      "empty: all accounts")
+_PLANNER = Parameter("planner", "", "team member id of a planner: their team's tasks, plans and "
+                     "handovers; empty: the first planner of the team")
+_WEEK = Parameter("week", "", "ISO week such as 2026-W48; empty: the current week "
+                  "(the demo's own week for the demo)")
+_PLANNER_PERIOD = Parameter("period", "", "period of the plan: year (2026), quarter (2026-Q4) or "
+                            "month (2026-11); empty: the quarter of the week")
 
 PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     "plan": (_WORKSPACE, _ACCOUNT, _PERIOD, _AS_OF),
     "profitability": (_WORKSPACE, _ACCOUNT, _PERIOD, _AS_OF),
     "portfolio": (_WORKSPACE, _MANAGER, _PERIOD, _AS_OF),
+    "planner": (_WORKSPACE, _PLANNER, _WEEK, _PLANNER_PERIOD),
 }
 """The parameters each kind of report takes (the ``parameters`` cell of its notebook; the help
 texts hold no ``=``, which papermill's parser would not take)."""
 
 KINDS = tuple(PARAMETERS)
-"""The kinds of report: ``plan`` and ``profitability`` per account, ``portfolio``."""
+"""The kinds of report: ``plan`` and ``profitability`` per account, ``portfolio``, and
+``planner`` (a planner's week: their team's tasks, KPIs against the plan, handovers)."""
 
 NOTEBOOKS = {"plan": "account_plan.ipynb", "profitability": "profitability.ipynb",
-             "portfolio": "portfolio.ipynb"}
+             "portfolio": "portfolio.ipynb", "planner": "planner_week.ipynb"}
 """The notebook (in :func:`kam.config.notebooks_dir`) of each kind of report."""
 
 ACCOUNT_KINDS = ("plan", "profitability")
@@ -113,9 +121,14 @@ class ReportParams:
     account_id: str | None = None
     manager: str | None = None
     given: dict[str, str] = field(default_factory=dict)
+    planner: str | None = None
+    """The planner of a ``planner`` report (``None`` for the other kinds)."""
+    week: str | None = None
+    """The ISO week of a ``planner`` report, e.g. ``2026-W48``."""
     origin: str = "parameter"
     account_note: str = ""
-    """Why this account, when ``account_id`` was left empty outside the demo."""
+    """Why this account (or planner), when ``account_id`` (``planner``) was left empty outside
+    the demo."""
 
     def papermill(self) -> dict[str, str]:
         """The parameters to pass to papermill (strings, as the notebook declares them); the
@@ -129,6 +142,10 @@ class ReportParams:
         ACME, period 2026, as of 2026-11-01, demo workspace``."""
         what = {"plan": "account plan", "profitability": "profitability"}.get(self.kind,
                                                                               self.kind)
+        if self.kind == "planner":
+            note = f" ({self.account_note})" if self.account_note else ""
+            return (f"planner report of {self.planner}'s team{note}, week {self.week}, plan "
+                    f"period {self.period}, as of {self.as_of.isoformat()}, {self.where()}")
         subject = (f" of {self.account_id}" if self.account_id else
                    f" of {self.manager}'s accounts" if self.manager else " of all accounts")
         note = f" ({self.account_note})" if self.account_note else ""
@@ -155,6 +172,10 @@ class ReportParams:
                 value = self.as_of.isoformat()
             elif p.name == "period":
                 value = self.period
+            elif p.name == "planner":
+                value = self.planner or ""
+            elif p.name == "week":
+                value = self.week or ""
             out.append((p.name, value or "(all)"))
         return out
 
@@ -271,7 +292,7 @@ def check_parameters(kind: str, namespace: Mapping[str, Any] | None = None, /,
     Parameters
     ----------
     kind
-        ``"plan"``, ``"profitability"`` or ``"portfolio"``.
+        ``"plan"``, ``"profitability"``, ``"portfolio"`` or ``"planner"``.
     namespace
         In a notebook, ``globals()``: the values of the declared parameters are read from it, and
         every name the parameter cells assign (the ``parameters`` cell and papermill's
@@ -285,7 +306,8 @@ def check_parameters(kind: str, namespace: Mapping[str, Any] | None = None, /,
     Raises
     ------
     InputError
-        Unknown kind or parameter name, a malformed date or period, an unknown manager.
+        Unknown kind or parameter name, a malformed date, period or week, an unknown manager,
+        a planner who is not a planner of the team.
     AccountNotFound
         ``account_id`` is not an account of the workspace (the message lists the known ones).
     FileNotFoundError
@@ -313,6 +335,8 @@ the plan report takes: workspace, account_id, period, as_of
     given = {k: _as_text(kind, k, v) for k, v in given_raw.items()}
     location, demo, origin = _locate(given.get("workspace", ""))
     as_of = _parse_date(kind, given.get("as_of", ""), demo)
+    if kind == "planner":
+        return _planner_params(given, location, demo, origin, as_of)
     period = given.get("period", "") or str(as_of.year)
     try:
         check_period(period)
@@ -346,6 +370,42 @@ the plan report takes: workspace, account_id, period, as_of
     return ReportParams(kind=kind, workspace=location, demo=demo, as_of=as_of, period=period,
                         account_id=account_id, manager=manager, given=given, origin=origin,
                         account_note=account_note)
+
+
+def _planner_params(given: dict[str, str], location: str, demo: bool, origin: str,
+                    today: date) -> ReportParams:
+    """The parameters of a ``planner`` report: the week (``as_of`` is its Sunday, or today
+    while the week runs), the plan period (default: the quarter of ``as_of``) and the planner
+    (default: the first planner of the team)."""
+    from ..control import week_of, week_span
+
+    week = given.get("week", "") or week_of(today)
+    try:
+        _, sunday = week_span(week)
+    except ValueError as e:
+        raise _problem("planner", "week", str(e)) from None
+    as_of = min(sunday, today)
+    period = given.get("period", "") or f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    try:
+        check_period(period)
+    except ValueError as e:
+        raise _problem("planner", "period", str(e)) from None
+    with _open(location, origin) as ws:
+        team = ws.team()
+    planners = sorted(m.id for m in team.members if m.role.value == "planner")
+    planner, note = given.get("planner", ""), ""
+    if not planner:
+        if not planners:
+            raise _problem("planner", "planner", "the team has no planner: give a member the "
+                           "role planner (kam's team roster) first")
+        planner = planners[0]
+        note = "" if demo else "the first planner of the team; set planner to choose"
+    elif planner not in planners:
+        raise _problem("planner", "planner", f"{planner!r} is not a planner of the team; "
+                       "planners: " + (", ".join(planners) or "none"))
+    return ReportParams(kind="planner", workspace=location, demo=demo, as_of=as_of,
+                        period=period, given=given, origin=origin, account_note=note,
+                        planner=planner, week=week)
 
 
 def _default_account(ws: Workspace, ids: list[str], demo: bool) -> tuple[str, str]:
@@ -426,10 +486,11 @@ def is_demo(location: str | os.PathLike[str]) -> bool:
 
 
 def _demo_key() -> str:
-    """Changes whenever the demo's source or kam's version changes."""
+    """Changes whenever the demo's source, kam's version or the store's schema changes."""
     from .. import demo
+    from ..store.schema import SCHEMA_VERSION
 
-    h = hashlib.sha256(__version__.encode())
+    h = hashlib.sha256(f"{__version__} {SCHEMA_VERSION}".encode())
     root = Path(demo.__file__).parent
     for path in sorted(root.rglob("*.py")):
         h.update(path.name.encode())

@@ -12,6 +12,8 @@ database traceback.
 
 from __future__ import annotations
 
+import dataclasses
+import getpass
 import hashlib
 import json
 import os
@@ -35,6 +37,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -62,18 +65,32 @@ from ..model import (
     Dossier,
     SalesStage,
     StageModel,
+    Tables,
     Team,
     check_deal_stage,
     check_stage,
     default_cost_config,
     load_cost_to_serve,
     load_stages,
+    tables,
     validate_dossier,
 )
 from ..model.base import TEXT_PATTERN, bound_message, check_text, short_repr
 from ..model.diff import diff_records
 from ..model.dossier import error_message, problems_from_pydantic
-from .schema import documents, metadata, revisions
+from ..model.scenario_config import load_scenarios
+from .access import Access, AccessDenied, Role
+from .lines import (
+    assemble,
+    current_lines,
+    line_changes,
+    line_frames,
+    lines_at,
+    split,
+    write_lines,
+)
+from .migrate import check_version, create_schema, schema_version
+from .schema import documents, members, revisions, users
 
 __all__ = ["DEFAULT_PATH", "Revision", "Workspace", "default_location"]
 
@@ -247,6 +264,15 @@ class Workspace:
         against on every save (a :class:`~kam.model.CostToServeConfig`, a YAML file or a mapping
         of settings; default: ``templates/cost_to_serve.yaml``): a line a profitability report
         would refuse is never stored.
+    scenarios, scoring
+        The regulated interaction scenarios (``templates/scenarios.yaml``) and the prospect
+        scoring factors (``templates/scoring.yaml``) that the scenario steps and the
+        assessments of a dossier are checked against on every save (a model, a file or a
+        mapping of settings; default: those files).
+    user
+        Who is working (their role in the store decides what they may read and change; see
+        :mod:`kam.store.access`). On PostgreSQL it is the database role connected as; on a
+        SQLite file the name given here, else ``$KAM_USER``, else the login name.
     lock_timeout
         Seconds to wait for another program that is writing (SQLite) before giving up with
         :class:`~kam.errors.WorkspaceLocked`.
@@ -271,11 +297,19 @@ class Workspace:
     def __init__(self, location: str | os.PathLike[str] | None = None, *, create: bool = False,
                  stages: StageModel | None = None,
                  cost_config: ConfigSource = None,
+                 scenarios: ConfigSource = None,
+                 scoring: ConfigSource = None,
+                 user: str | None = None,
                  lock_timeout: float = LOCK_TIMEOUT):
         self.location = str(location or default_location())
+        self._user = user
         self.stages = stages or load_stages()
         self.cost_config = (default_cost_config() if cost_config is None
                             else load_cost_to_serve(cost_config))
+        # None: the default files, read when a dossier first records a scenario step or an
+        # assessment.
+        self.scenarios = None if scenarios is None else load_scenarios(scenarios)
+        self.scoring = None if scoring is None else _load_scoring(scoring)
         self.lock_timeout = lock_timeout
         url, folder = _to_url(self.location)
         if folder is not None:
@@ -295,9 +329,23 @@ class Workspace:
         self.engine = create_engine(url, connect_args={"timeout": lock_timeout} if sqlite else {})
         if sqlite:
             _sqlite_pragmas(self.engine)
-        if create:
-            with self._db_errors(writing=True):
-                metadata.create_all(self.engine)
+        with self._db_errors(writing=create):
+            self._open(create)
+
+    def _open(self, create: bool) -> None:
+        """Check the schema version; create the tables in an empty database when asked."""
+        with self.engine.connect().execution_options(**{_READ: True}) as conn:
+            found = schema_version(conn)
+        if found is None:
+            if not create:
+                raise NotAWorkspace(
+                    f"{self._db_name()} holds no kam workspace; create one with "
+                    f"'kam init {shlex.quote(self.location)}'")
+            with self._write_turn(), self.engine.begin() as conn:
+                if schema_version(conn) is None:
+                    create_schema(conn)
+            return
+        check_version(found, self._db_name(), self.location)
 
     def __repr__(self) -> str:
         return f"Workspace({self.location!r})"
@@ -402,16 +450,100 @@ class Workspace:
         dossier._loaded_from = (self.location, key, number)
         return dossier
 
+    # -- who is working ----------------------------------------------------------------------
+    @property
+    def user(self) -> str:
+        """Who is working: the database role on a server, else the name given, ``$KAM_USER``
+        or the login name."""
+        if self.engine.dialect.name == "postgresql":
+            if not hasattr(self, "_db_user"):
+                with self._read() as conn:
+                    self._db_user = str(conn.execute(select(func.current_user())).scalar_one())
+                if self._user is not None and self._user != self._db_user:
+                    raise AccessDenied(
+                        f"{self.location}: connected as {self._db_user}, not {self._user}; on a "
+                        "PostgreSQL store you work as the role you connect with")
+            return self._db_user
+        return self._user or os.environ.get("KAM_USER") or getpass.getuser()
+
+    def _access(self, conn: Connection) -> Access:
+        user = self.user
+        row = conn.execute(select(users.c.role, users.c.member).where(users.c.name == user)
+                           ).first()
+        if row is None:
+            return Access(user)
+        managers = dict(conn.execute(select(members.c.id, members.c.manager)).all())
+        return Access.of(user, (row[0], row[1]), managers)
+
+    def access(self) -> Access:
+        """What the current user may read and change (:class:`~kam.store.access.Access`)."""
+        with self._read() as conn:
+            return self._access(conn)
+
+    def users(self) -> pd.DataFrame:
+        """The users with a role in this workspace: ``user``, ``role``, ``member``."""
+        with self._read() as conn:
+            rows = conn.execute(select(users.c.name, users.c.role, users.c.member)
+                                .order_by(users.c.name)).all()
+        return pd.DataFrame(rows, columns=["user", "role", "member"])
+
+    def grant(self, user: str, role: Role | str, member: str | None = None) -> None:
+        """Give ``user`` a role (``kam``, ``planner``, ``director``, ``analyst``) as team member
+        ``member`` (needed for a KAM or planner). Only the workspace's administrator -- a user
+        without a role -- may. On PostgreSQL the database role ``user`` (made by the server's
+        administrator) is also granted what the role needs on kam's tables; row-level security
+        does the rest."""
+        role = Role(role)
+        if role in (Role.KAM, Role.PLANNER) and not member:
+            raise InputError([ValidationProblem(f"user {user}", "member",
+                                                f"a {role} needs the team member they are")])
+        with self._tx() as conn:
+            self._administrator(conn, "grant roles")
+            conn.execute(users.delete().where(users.c.name == user))
+            conn.execute(insert(users).values(name=user, role=role.value, member=member))
+            if self.engine.dialect.name == "postgresql":
+                _grant_tables(conn, user, role)
+
+    def revoke(self, user: str) -> None:
+        """Take ``user``'s role away (the administrator only)."""
+        with self._tx() as conn:
+            self._administrator(conn, "revoke roles")
+            conn.execute(users.delete().where(users.c.name == user))
+            if self.engine.dialect.name == "postgresql":
+                _revoke_tables(conn, user)
+
+    def _administrator(self, conn: Connection, what: str) -> None:
+        me = self._access(conn)
+        if me.restricted:
+            raise AccessDenied(f"{me.user} ({me.role}) may not {what}: only the workspace's "
+                               "administrator (a user without a role) may")
+
+    def _owners(self, conn: Connection) -> dict[str, str | None]:
+        return dict(conn.execute(select(documents.c.key, documents.c.owner)
+                                 .where(documents.c.kind == _ACCOUNT)).all())
+
+    def _readable(self, conn: Connection, access: Access,
+                  keys: Iterable[str] | None = None) -> set[str]:
+        """The accounts (of ``keys``) the user may read; an unknown or unreadable one named in
+        ``keys`` is refused."""
+        query = select(documents.c.key, documents.c.owner).where(documents.c.kind == _ACCOUNT)
+        asked = None if keys is None else list(keys)
+        if asked is not None and len(asked) <= 500:
+            query = query.where(documents.c.key.in_(asked))
+        owners = dict(conn.execute(query).all())
+        visible = {k for k, o in owners.items() if access.may_read(o)}
+        for key in asked or ():
+            if key not in owners:
+                raise AccountNotFound(key, self._keys(conn))
+            if key not in visible:
+                raise access.refuse_read(key, owners[key])
+        return visible if asked is None else visible & set(asked)
+
     # -- reading ---------------------------------------------------------------------------
     def account_ids(self) -> list[str]:
-        """Ids of all accounts, sorted."""
+        """Ids of all accounts the user may read, sorted."""
         with self._read() as conn:
-            rows = conn.execute(
-                select(documents.c.key)
-                .where(documents.c.kind == _ACCOUNT)
-                .order_by(documents.c.key)
-            )
-            return [r[0] for r in rows]
+            return sorted(self._readable(conn, self._access(conn)))
 
     def __contains__(self, account_id: object) -> bool:
         return account_id in self.account_ids()
@@ -435,9 +567,7 @@ class Workspace:
         return int(row[0])
 
     def _keys(self, conn: Connection) -> list[str]:
-        return [
-            r[0] for r in conn.execute(select(documents.c.key).where(documents.c.kind == _ACCOUNT))
-        ]
+        return sorted(self._readable(conn, self._access(conn)))
 
     def _revision_number(
         self, conn: Connection, key: str, as_of: int | date | datetime | None
@@ -474,39 +604,54 @@ class Workspace:
         """The dossier of an account: the newest revision, or the one in force ``as_of`` a
         revision number, a date (end of that day) or a datetime (UTC if naive)."""
         with self._read() as conn:
+            self._readable(conn, self._access(conn), [account_id])
             number = self._revision_number(conn, account_id, as_of)
-            data = _revision_data(conn, _ACCOUNT, account_id, number)
+            data = _dossier_data(conn, account_id, number)
         return self._parse(data, account_id, number)
 
     def load_all(self, account_ids: Iterable[str] | None = None) -> list[Dossier]:
-        """The newest dossier of every account (or of ``account_ids``), sorted by id."""
-        query = (
-            select(revisions.c.key, revisions.c.number, revisions.c.data)
-            .join(
-                documents,
-                and_(
-                    documents.c.kind == revisions.c.kind,
-                    documents.c.key == revisions.c.key,
-                    documents.c.head == revisions.c.number,
-                ),
-            )
-            .where(revisions.c.kind == _ACCOUNT)
-            .order_by(revisions.c.key)
-        )
-        wanted = None if account_ids is None else set(account_ids)
+        """The newest dossier of every account the user may read (or of ``account_ids``),
+        sorted by id."""
         out = []
         # Thousands of freshly built models would trigger the cyclic GC over and over (they are
         # all alive, so it finds nothing); pausing it makes a bulk load ~3x faster.
         with self._read() as conn, gc_paused():
-            if wanted is not None:
-                missing = wanted - set(self._keys(conn))
-                if missing:
-                    raise AccountNotFound(sorted(missing)[0], self._keys(conn))
-            for key, number, data in conn.execute(query):
-                if wanted is not None and key not in wanted:
-                    continue
-                out.append(self._parse(data, key, number))
+            heads, only = self._heads(conn, account_ids)
+            lines = current_lines(conn, only)
+            for key, number, data in heads:
+                out.append(self._parse(assemble(data, lines.get(key, ())), key, number))
         return out
+
+    def tables(self, account_ids: Iterable[str] | None = None) -> Tables:
+        """The portfolio tables of the newest revisions of every account the user may read (or
+        of ``account_ids``): the same frames as ``kam.model.tables(ws.load_all())``, read
+        without building a record per transactional line -- the lines come from their typed
+        columns, so a portfolio of a million lines loads in seconds."""
+        with self._read() as conn, gc_paused():
+            heads, only = self._heads(conn, account_ids)
+            # Without their lines: these objects only feed the tables and never leave here.
+            lean = [self._parse(data, key, number) for key, number, data in heads]
+            frames = line_frames(conn, only)
+        return dataclasses.replace(tables(lean), **frames)
+
+    def _heads(self, conn: Connection, account_ids: Iterable[str] | None
+               ) -> tuple[list[Any], list[str] | None]:
+        """The newest revision rows (key, number, lean JSON) of the readable accounts (of
+        ``account_ids``), sorted by key, and the keys to restrict line reads to (``None``:
+        every account)."""
+        access = self._access(conn)
+        asked = None if account_ids is None else list(account_ids)
+        keep = self._readable(conn, access, asked)
+        query = (
+            select(revisions.c.key, revisions.c.number, revisions.c.data)
+            .join(documents, and_(documents.c.kind == revisions.c.kind,
+                                  documents.c.key == revisions.c.key,
+                                  documents.c.head == revisions.c.number))
+            .where(revisions.c.kind == _ACCOUNT)
+        )
+        heads = sorted(row for row in conn.execute(query) if row[0] in keep)
+        everyone = asked is None and not access.restricted
+        return heads, None if everyone else sorted(keep)
 
     def revision_of(self, dossier: Dossier) -> int | None:
         """The revision a dossier object was loaded from (``None`` for a new one)."""
@@ -518,7 +663,7 @@ class Workspace:
     def history(self, account_id: str) -> pd.DataFrame:
         """Every revision of an account, oldest first."""
         with self._read() as conn:
-            self._head(conn, _ACCOUNT, account_id)
+            self._readable(conn, self._access(conn), [account_id])
             rows = conn.execute(
                 select(
                     revisions.c.number,
@@ -554,15 +699,16 @@ class Workspace:
     def fingerprint(self, account_ids: Iterable[str] | None = None) -> str:
         """A short hash of the newest revisions of some (default: all) accounts and the team:
         it changes whenever their data changes."""
-        wanted = None if account_ids is None else set(account_ids)
         h = hashlib.sha256()
         with self._read() as conn:
+            readable = self._readable(conn, self._access(conn))
+            wanted = readable if account_ids is None else set(account_ids) & readable
             for kind, key, head in conn.execute(
                 select(documents.c.kind, documents.c.key, documents.c.head).order_by(
                     documents.c.kind, documents.c.key
                 )
             ):
-                if kind == _ACCOUNT and wanted is not None and key not in wanted:
+                if kind == _ACCOUNT and key not in wanted:
                     continue
                 h.update(f"{kind}/{key}@{head};".encode())
         return h.hexdigest()[:12]
@@ -658,29 +804,42 @@ class Workspace:
         import updates accounts); a new account gets revision 1. A ``team`` given is saved as
         the new team roster first, in the same transaction (the dossiers are checked against it).
         """
-        out = []
+        out: list[Revision] = []
         problems: list[ValidationProblem] = []
-        with self._tx() as conn:
-            if team is not None:
-                self._save_team(conn, team, author, message, at)
-            for d in dossiers:
-                try:
-                    key = d.account.id
-                    exists = conn.execute(
-                        select(documents.c.head).where(
-                            and_(documents.c.kind == _ACCOUNT, documents.c.key == key)
-                        )
-                    ).first()
-                    base = int(exists[0]) if exists else None
-                    out.append(self._save(conn, d, author, message, base, at))
-                except InputError as e:
-                    problems += [
-                        ValidationProblem(p.record, p.field, p.message, p.file or file)
-                        for p in e.problems
-                    ]
-            if problems:
-                raise InputError(problems)  # rolls the transaction back
+        dossiers = list(dossiers)
+        # A failed batch is rolled back: its dossier objects stay based on what they were.
+        marks = [d._loaded_from for d in dossiers]
+        try:
+            with self._tx() as conn:
+                self._save_all(conn, dossiers, author, message, at, file, team, out, problems)
+        except BaseException:
+            for d, mark in zip(dossiers, marks, strict=True):
+                d._loaded_from = mark
+            raise
         return out
+
+    def _save_all(self, conn: Connection, dossiers: list[Dossier], author: str, message: str,
+                  at: datetime | None, file: str | None, team: Team | None,
+                  out: list[Revision], problems: list[ValidationProblem]) -> None:
+        if team is not None:
+            self._save_team(conn, team, author, message, at)
+        for d in dossiers:
+            try:
+                key = d.account.id
+                exists = conn.execute(
+                    select(documents.c.head).where(
+                        and_(documents.c.kind == _ACCOUNT, documents.c.key == key)
+                    )
+                ).first()
+                base = int(exists[0]) if exists else None
+                out.append(self._save(conn, d, author, message, base, at))
+            except InputError as e:
+                problems += [
+                    ValidationProblem(p.record, p.field, p.message, p.file or file)
+                    for p in e.problems
+                ]
+        if problems:
+            raise InputError(problems)  # rolls the transaction back
 
     def _save(
         self,
@@ -697,15 +856,22 @@ class Workspace:
         key = dossier.account.id
         if based_on is None:
             based_on = self.revision_of(dossier)
+        access = self._access(conn)
+        if access.role in (Role.DIRECTOR, Role.ANALYST):
+            raise access.refuse_write(key, None)
         # The head row is locked until the transaction ends: on a server database concurrent
         # saves of one account queue here and the later ones see the newer head (SQLite's
         # BEGIN IMMEDIATE already serialises all writers).
         row = conn.execute(
-            select(documents.c.head).where(
+            select(documents.c.head, documents.c.owner).where(
                 and_(documents.c.kind == _ACCOUNT, documents.c.key == key)
             ).with_for_update()
         ).first()
         head = int(row[0]) if row else 0
+        if row is not None and not access.may_write(row[1]):
+            raise access.refuse_write(key, row[1])
+        if not access.may_write(dossier.account.kam):
+            raise access.refuse_write(key, dossier.account.kam, new_owner=True)
         if row is not None and based_on is None:
             raise DuplicateAccount(
                 f"Account {key!r} already exists (revision {head}); load it with "
@@ -719,11 +885,15 @@ class Workspace:
         # The door of the store: the whole dossier is checked as an import checks it, however
         # its objects were changed (ids, references, stages, value ranges), then against the
         # revision it replaces (stage gate, stage history) and the team.
-        checked = validate_dossier(dossier, stages=self.stages, cost_config=self.cost_config)
+        checked = validate_dossier(dossier, stages=self.stages, cost_config=self.cost_config,
+                                   scenarios=self.scenarios, scoring=self.scoring)
         before = _revision_data(conn, _ACCOUNT, key, head) if head else None
         self._check(conn, checked, before, restoring=restoring)
-        data = checked.model_dump_json()
-        if before is not None and data == before:
+        # Lean revisions: the revision keeps what people edit; the lines go to their own
+        # table, where only the lines that changed are written.
+        data, new_lines = split(checked)
+        changes = line_changes(conn, key, new_lines)
+        if before is not None and data == before and not changes:
             # Nothing changed (a re-run cell, a save pressed twice): no new revision.
             dossier._loaded_from = (self.location, key, head)
             return self._revision(conn, key, head)
@@ -733,7 +903,8 @@ class Workspace:
             try:
                 with conn.begin_nested():
                     conn.execute(insert(documents).values(
-                        kind=_ACCOUNT, key=key, head=number, name=dossier.account.name))
+                        kind=_ACCOUNT, key=key, head=number, name=dossier.account.name,
+                        owner=dossier.account.kam))
             except IntegrityError:  # created by someone else since we looked
                 raise DuplicateAccount(
                     f"Account {key!r} was just created by someone else; load it with "
@@ -748,10 +919,11 @@ class Workspace:
                         documents.c.head == head,
                     )
                 )
-                .values(head=number, name=dossier.account.name)
+                .values(head=number, name=dossier.account.name, owner=dossier.account.kam)
             )
             if res.rowcount != 1:  # someone else won the race on a server database
                 raise StaleRevision(key, based_on, head + 1)
+        write_lines(conn, changes, number)
         conn.execute(
             insert(revisions).values(
                 kind=_ACCOUNT,
@@ -823,6 +995,9 @@ class Workspace:
         self, conn: Connection, team: Team, author: str, message: str, at: datetime | None
     ) -> Revision:
         _check_revision_text(author, message)
+        access = self._access(conn)
+        if access.restricted and access.role is not Role.PLANNER:
+            raise access.refuse_team()
         team = _checked_team(team)
         row = conn.execute(select(documents.c.head).where(
             and_(documents.c.kind == _TEAM, documents.c.key == _TEAM_KEY)).with_for_update()
@@ -849,9 +1024,20 @@ class Workspace:
             )
         else:
             conn.execute(insert(documents).values(kind=_TEAM, key=_TEAM_KEY, head=1, name="team"))
+        # The reporting lines, for the roles' reach (and the row-level security on a server).
+        conn.execute(members.delete())
+        if team.members:
+            conn.execute(insert(members), [{"id": m.id, "manager": m.manager}
+                                           for m in team.members])
         return Revision(
             _TEAM_KEY, head + 1, head or None, author, created.replace(tzinfo=UTC), message
         )
+
+
+def _load_scoring(source: ConfigSource) -> Any:
+    from ..prospects import load_scoring_config
+
+    return load_scoring_config(source)
 
 
 def _older_rule(err: Any) -> bool:
@@ -924,6 +1110,40 @@ def _revision_data(conn: Connection, kind: str, key: str, number: int) -> str:
     return str(conn.execute(query).scalar_one())
 
 
+def _grant_tables(conn: Connection, name: str, role: Role) -> None:
+    """Let the database role ``name`` use kam's tables (PostgreSQL): read them all -- the
+    row-level security policies decide which rows --, write dossiers as a KAM or planner, and
+    the team's reporting lines as a planner."""
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name}).first()
+    if exists is None:
+        return  # the server's administrator makes logins; granted when the role exists
+    who = conn.dialect.identifier_preparer.quote(name)
+    writing = role in (Role.KAM, Role.PLANNER)
+    conn.execute(text(f"GRANT SELECT ON documents, revisions, lines, users, members, "
+                      f"alembic_version TO {who}"))
+    conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON documents, revisions, lines, users, "
+                      f"members FROM {who}"))
+    if writing:
+        conn.execute(text(f"GRANT INSERT, UPDATE ON documents, revisions, lines TO {who}"))
+        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {who}"))
+    if role is Role.PLANNER:
+        conn.execute(text(f"GRANT DELETE, INSERT ON members TO {who}"))
+
+
+def _revoke_tables(conn: Connection, name: str) -> None:
+    """Take back everything :func:`_grant_tables` gave the database role ``name``."""
+    if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name}).first():
+        who = conn.dialect.identifier_preparer.quote(name)
+        conn.execute(text(f"REVOKE ALL ON documents, revisions, lines, users, members, "
+                          f"alembic_version FROM {who}"))
+        conn.execute(text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {who}"))
+
+
+def _dossier_data(conn: Connection, key: str, number: int) -> str:
+    """The whole dossier of one revision as JSON: the revision and its lines."""
+    return assemble(_revision_data(conn, _ACCOUNT, key, number), lines_at(conn, key, number))
+
+
 def _team_problems(d: Dossier, team: Team) -> list[ValidationProblem]:
     """References from a dossier to our team must name team members."""
     known = team.ids()
@@ -951,6 +1171,11 @@ def _team_problems(d: Dossier, team: Team) -> list[ValidationProblem]:
         check(f"{acc} / commitments[{i}] ({c.id})", "owner", [c.owner])
     for i, deal in enumerate(d.deals):
         check(f"{acc} / deals[{i}] ({deal.id})", "manager", [deal.manager])
+    for i, t in enumerate(d.tasks):
+        check(f"{acc} / tasks[{i}] ({t.id})", "assignee", [t.assignee])
+        check(f"{acc} / tasks[{i}] ({t.id})", "created_by", [t.created_by])
+    for i, judged in enumerate(d.assessments):
+        check(f"{acc} / assessments[{i}] ({judged.id})", "by", [judged.by])
     if d.plan is not None:
         for i, a in enumerate(d.plan.actions):
             check(f"{acc} / plan / actions[{i}] ({a.id})", "owner", [a.owner], persons)

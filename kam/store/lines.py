@@ -1,0 +1,193 @@
+"""The transactional lines of a dossier in their own table (see :mod:`kam.store.schema`).
+
+A revision row holds the dossier without its revenue, cost, activity and budget lines; the lines
+are rows of ``lines``, each version of a line valid from the revision that wrote it
+(``added_in``) until the one that changed or removed it (``removed_in``). These functions split a
+dossier on save, write only the lines that changed, and put a revision back together on load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from ..model import Dossier
+from .schema import LINE_COLLECTIONS, lines
+
+__all__ = ["FIGURES", "LineChanges", "Lines", "assemble", "current_lines", "figures",
+           "line_changes", "line_frames", "lines_at", "split", "split_data", "write_lines"]
+
+Lines = dict[str, list[tuple[str, str, dict[str, Any], str]]]
+"""Per collection, the lines in order as ``(line id, period, typed figures, JSON)``."""
+
+_ORDER = {c: i for i, c in enumerate(LINE_COLLECTIONS)}
+_LABEL = {"revenue": "product", "costs": "category", "activities": "activity",
+          "budgets": "category"}
+_AMOUNT = {"revenue": "revenue", "costs": "amount", "activities": "count", "budgets": "amount"}
+FIGURES = ("label", "grp", "amount", "cogs", "list_value", "quantity")
+"""The typed columns of a line row (see :mod:`kam.store.schema`)."""
+
+
+def figures(collection: str, line: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed columns of a line given as data."""
+    return {"label": line.get(_LABEL[collection]), "grp": line.get("product_group"),
+            "amount": line.get(_AMOUNT[collection]), "cogs": line.get("cogs"),
+            "list_value": line.get("list_value"), "quantity": line.get("quantity")}
+
+
+def split(dossier: Dossier) -> tuple[str, Lines]:
+    """The revision's JSON (the dossier without its lines) and the lines."""
+    lean = dossier.model_dump_json(exclude=set(LINE_COLLECTIONS))
+    out: Lines = {}
+    for coll in LINE_COLLECTIONS:
+        out[coll] = [(str(x.id), x.period, figures(coll, x.__dict__), x.model_dump_json())
+                     for x in getattr(dossier, coll)]
+    return lean, out
+
+
+def split_data(data: Mapping[str, Any]) -> tuple[str, Lines]:
+    """:func:`split` for a dossier as plain JSON data (as stored, unchecked)."""
+    lean = {k: v for k, v in data.items() if k not in LINE_COLLECTIONS}
+    out: Lines = {}
+    for coll in LINE_COLLECTIONS:
+        out[coll] = [(str(x.get("id")), str(x.get("period")), figures(coll, x), json.dumps(x))
+                     for x in data.get(coll) or []]
+    return json.dumps(lean), out
+
+
+def assemble(lean: str, rows: Iterable[tuple[str, str]]) -> str:
+    """A revision's full dossier JSON from its lean JSON and its ``(collection, JSON)`` line
+    rows in order."""
+    parts: dict[str, list[str]] = {c: [] for c in LINE_COLLECTIONS}
+    for coll, data in rows:
+        parts[coll].append(data)
+    body = lean.rstrip()
+    if not body.endswith("}"):  # not an object: left for the parser to name
+        return lean
+    extra = ",".join(f'"{c}":[{",".join(parts[c])}]' for c in LINE_COLLECTIONS if parts[c])
+    if not extra:  # no lines: the revision as stored (an empty list is the default)
+        return lean
+    inner = body[:-1].rstrip()
+    return f"{inner}{',' if inner != '{' else ''}{extra}}}"
+
+
+def _valid_at(number: int) -> Any:
+    return and_(lines.c.added_in <= number,
+                or_(lines.c.removed_in.is_(None), lines.c.removed_in > number))
+
+
+def lines_at(conn: Connection, account: str, number: int) -> list[tuple[str, str]]:
+    """The ``(collection, JSON)`` line rows of revision ``number`` of an account, in order."""
+    rows = sorted(conn.execute(
+        select(lines.c.collection, lines.c.position, lines.c.data)
+        .where(lines.c.account == account, _valid_at(number))
+    ), key=lambda r: (_ORDER.get(r[0], 99), r[1]))
+    return [(r[0], r[2]) for r in rows]
+
+
+def current_lines(conn: Connection, accounts: Sequence[str] | None = None
+                  ) -> dict[str, list[tuple[str, str]]]:
+    """The newest line rows of every account (or of ``accounts``), ``{account: rows}``."""
+    query = select(lines.c.account, lines.c.collection, lines.c.position, lines.c.data).where(
+        lines.c.removed_in.is_(None))
+    if accounts is not None and len(accounts) <= 500:
+        query = query.where(lines.c.account.in_(list(accounts)))
+    grouped: dict[str, list[tuple[str, int, str]]] = {}
+    for account, coll, position, data in conn.execute(query):
+        grouped.setdefault(account, []).append((coll, position, data))
+    out = {}
+    for account, rows in grouped.items():
+        rows.sort(key=lambda r: (_ORDER.get(r[0], 99), r[1]))
+        out[account] = [(r[0], r[2]) for r in rows]
+    return out
+
+
+@dataclass
+class LineChanges:
+    """What a save changes in an account's lines: rows that end, rows that start."""
+
+    ended: list[int] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.ended or self.added)
+
+
+def line_changes(conn: Connection, account: str, new: Lines) -> LineChanges:
+    """How to make ``new`` an account's lines, touching only what changed: a changed or moved
+    line gets a new row (its old row ends), a removed line's row ends, an unchanged line is not
+    touched."""
+    old = {(coll, line_id): (row_id, position, data) for row_id, coll, line_id, position, data
+           in conn.execute(select(lines.c.id, lines.c.collection, lines.c.line_id,
+                                  lines.c.position, lines.c.data)
+                           .where(lines.c.account == account, lines.c.removed_in.is_(None)))}
+    out = LineChanges()
+    for coll in LINE_COLLECTIONS:
+        for position, (line_id, period, typed, data) in enumerate(new.get(coll, [])):
+            was = old.pop((coll, line_id), None)
+            if was is not None and was[1] == position and was[2] == data:
+                continue
+            if was is not None:
+                out.ended.append(was[0])
+            out.added.append({"account": account, "collection": coll, "line_id": line_id,
+                              "position": position, "period": period, **typed, "data": data})
+    out.ended += [row[0] for row in old.values()]
+    return out
+
+
+def write_lines(conn: Connection, changes: LineChanges, number: int) -> None:
+    """Apply :func:`line_changes` as part of revision ``number``."""
+    for i in range(0, len(changes.ended), 500):
+        conn.execute(update(lines).where(lines.c.id.in_(changes.ended[i:i + 500]))
+                     .values(removed_in=number))
+    if changes.added:
+        conn.execute(insert(lines), [{**row, "added_in": number, "removed_in": None}
+                                     for row in changes.added])
+
+
+# The columns of the portfolio tables' line frames (kam.model.tables), from the typed columns.
+_FRAMES = {
+    "revenue": (("period", "period"), ("product", "label"), ("product_group", "grp"),
+                ("revenue", "amount"), ("cogs", "cogs"), ("list_value", "list_value"),
+                ("quantity", "quantity")),
+    "costs": (("period", "period"), ("category", "label"), ("amount", "amount")),
+    "activities": (("period", "period"), ("activity", "label"), ("count", "amount")),
+    "budgets": (("period", "period"), ("category", "label"), ("amount", "amount")),
+}
+
+
+def line_frames(conn: Connection, accounts: Sequence[str] | None = None
+                ) -> dict[str, pd.DataFrame]:
+    """The newest lines of every account (or of ``accounts``) as the frames of
+    :class:`kam.model.Tables` (``revenue``, ``costs``, ``activities``, ``budgets``), read from
+    the typed columns: rows in account order, then in each account's order."""
+    wanted = None if accounts is None else set(accounts)
+    out = {}
+    for coll, spec in _FRAMES.items():
+        sources = [src for _, src in spec]
+        query = select(lines.c.account, lines.c.position, *(lines.c[c] for c in sources)).where(
+            lines.c.removed_in.is_(None), lines.c.collection == coll)
+        if wanted is not None and len(wanted) <= 500:
+            query = query.where(lines.c.account.in_(sorted(wanted)))
+        # Plain tuples straight from the driver (the columns need no conversion), only the
+        # columns this frame has: a frame built from SQLAlchemy's Row objects costs several
+        # times as much.
+        part = pd.DataFrame(conn.execute(query).cursor.fetchall(),
+                            columns=["account_id", "position", *sources])
+        if wanted is not None and len(wanted) > 500:
+            part = part[part["account_id"].isin(wanted)]
+        part = part.sort_values(["account_id", "position"], kind="stable")
+        columns = {"account_id": part["account_id"]}
+        for name, src in spec:
+            column = part[src]
+            if column.isna().all():  # as kam.model.tables has it: None, not a float NaN
+                column = pd.Series([None] * len(part), index=part.index, dtype=object)
+            columns[name] = column
+        out[coll] = pd.DataFrame(columns).reset_index(drop=True)
+    return out
