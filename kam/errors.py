@@ -12,6 +12,7 @@ from dataclasses import dataclass
 __all__ = [
     "AccessDenied",
     "AccountNotFound",
+    "ClusterError",
     "ConfigError",
     "DuplicateAccount",
     "ImportFailed",
@@ -132,6 +133,12 @@ class StageGateError(KamError):
 class AccessDenied(KamError):
     """The user's role in the workspace does not allow the read or write (see
     :mod:`kam.store.access`). Nothing was changed."""
+
+
+class ClusterError(KamError):
+    """The Dask cluster of a batch cannot be used: its scheduler cannot be reached, it has no
+    worker, or no worker can read the workspace and write the output folder. Nothing was
+    written."""
 
 
 class WorkspaceError(KamError):

@@ -234,6 +234,21 @@ def _planner_report(account: str | None, kind: str, portfolio: bool, manager: st
     default=None,
     help="Worker processes (default: one per CPU core).",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the reports on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
+    "local[:N] for N workers on this machine. The workers must see the workspace and --out at "
+    "the same paths.",
+)
+@click.option(
+    "--connect-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds to wait for the Dask scheduler and its first worker.",
+)
 @click.option("--force", is_flag=True, help="Redo every report, also the unchanged ones.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_period
@@ -250,6 +265,8 @@ def batch(
     no_portfolio: bool,
     notebooks: tuple[str, ...],
     workers: int | None,
+    cluster: str | None,
+    connect_timeout: float,
     force: bool,
     no_progress: bool,
     period: str,
@@ -263,8 +280,10 @@ def batch(
     reports whose inputs (data, notebook, parameters) changed or that failed. A failing report
     does not stop the batch; its notebook is kept, and the command exits with status 1 at the end.
     Ctrl-C (or SIGTERM) stops it at once, keeping the reports written so far (exit status 130,
-    or 143 for SIGTERM).
+    or 143 for SIGTERM). With --cluster the reports run on Dask workers; a report whose worker
+    died is retried, and a worker that cannot read the workspace or write --out is named.
     """
+    from ..errors import ClusterError
     from ..reports.batch import BatchInterrupted, run_batch
 
     own = _notebooks(notebooks)
@@ -286,10 +305,15 @@ def batch(
             timeout=timeout,
             progress=not no_progress,
             notebooks=own,
+            cluster=cluster,
+            connect_timeout=connect_timeout,
         )
     except BatchInterrupted as stop:
         click.echo(f"kam batch {stop}", err=True)
         raise SystemExit(stop.exit_code) from None
+    except ClusterError as e:
+        click.echo(f"kam batch: {e}", err=True)
+        raise SystemExit(1) from None
     click.echo(result.summary())
     if not result.ok:
         raise SystemExit(1)

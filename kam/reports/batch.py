@@ -20,6 +20,11 @@ also where case does not count (``plan-ACME``, ``plan-acme-d8101c``; see :func:`
 written whole or not at all (a temporary file replaced in one step), as are ``index.html`` and
 the manifest.
 
+*Where* the reports run is an :class:`Executor`: :class:`LocalPool` (the worker processes above,
+or one kernel in this process for one or two reports) or, with ``cluster=``, the workers of a
+Dask cluster (:class:`kam.reports.cluster.DaskCluster`). Planning, the manifest, the index and
+the summary are the same for both.
+
 Every report has an *input hash* — the data it reads (the account's revision fingerprint; the
 whole workspace for reports that rank an account in the portfolio), the content of the notebook
 it runs (kam's packaged one, or the user's own copy given in ``notebooks``) and of the template
@@ -51,7 +56,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -76,7 +81,9 @@ __all__ = [
     "MANIFEST",
     "BatchInterrupted",
     "BatchResult",
+    "Executor",
     "Job",
+    "LocalPool",
     "file_names",
     "input_hash",
     "run_batch",
@@ -105,7 +112,9 @@ class BatchResult:
 
     ``reports`` has one row per report: ``name``, ``kind``, ``account_id``, ``status``
     (``rendered``, ``unchanged`` or ``failed``), ``seconds``, ``html``, ``notebook`` and
-    ``reason`` (why it failed).
+    ``reason`` (why it failed). ``problems`` are faults of the place the reports ran that are
+    not a report's own (a cluster worker that cannot read the store, say); ``where`` names that
+    place (empty: this machine's worker processes).
     """
 
     out_dir: Path
@@ -114,6 +123,8 @@ class BatchResult:
     seconds: float
     workers: int
     results: list[ReportResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    where: str = ""
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -121,14 +132,19 @@ class BatchResult:
 
     @property
     def ok(self) -> bool:
-        return self.failed.empty
+        """No report failed and nothing went wrong where they ran."""
+        return self.failed.empty and not self.problems
 
     def summary(self) -> str:
-        """Counts, time, and one line per failure with its reason and kept notebook."""
+        """Counts, time, one line per problem of the workers, and one line per failure with its
+        reason and kept notebook."""
         counts = self.reports["status"].value_counts()
         parts = [f"{counts.get(s, 0)} {s}" for s in ("rendered", "unchanged", "failed")]
+        where = f" {self.where}" if self.where else ""
         lines = [f"{len(self.reports)} reports: " + ", ".join(parts)
-                 + f" in {self.seconds:.1f} s ({self.workers} workers); index: {self.index}"]
+                 + f" in {self.seconds:.1f} s ({self.workers} workers{where}); "
+                 f"index: {self.index}"]
+        lines += [f"PROBLEM {problem}" for problem in self.problems]
         for row in self.failed.itertuples():
             lines.append(f"FAILED {row.name}: {row.reason} (notebook kept: {row.notebook})")
         return "\n".join(lines)
@@ -304,7 +320,9 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
               portfolio: bool = True, period: str = "", as_of: str = "",
               workers: int | None = None, force: bool = False, self_contained: bool = False,
               timeout: int | None = CELL_TIMEOUT, progress: bool = True,
-              notebooks: Mapping[str, str | os.PathLike[str]] | None = None) -> BatchResult:
+              notebooks: Mapping[str, str | os.PathLike[str]] | None = None,
+              cluster: str | None = None,
+              connect_timeout: float = 10.0) -> BatchResult:
     """Render the reports of many accounts in parallel and write ``index.html``.
 
     Parameters
@@ -321,7 +339,8 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
     portfolio
         Also render the portfolio report.
     workers
-        Worker processes (default: one per CPU core).
+        Worker processes (default: one per CPU core); with ``cluster="local"`` the number of
+        Dask workers.
     force
         Redo every report, even unchanged ones.
     progress
@@ -330,6 +349,14 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
         The user's own notebook per report kind (e.g. ``{"plan": "my/account_plan.ipynb"}``,
         checked by :func:`~kam.reports.render.check_notebook`); other kinds run kam's packaged
         notebooks. A changed notebook changes the input hash: its reports are redone.
+    cluster
+        Run the reports on Dask workers instead of this machine's worker processes: the
+        address of a running scheduler (``tcp://HOST:8786``), or ``local`` / ``local:N`` for a
+        ``distributed.LocalCluster`` of N workers started for the batch (see
+        :mod:`kam.reports.cluster`; needs ``dask[distributed]``). The workers must see the
+        workspace and ``out_dir`` at the same paths as this process.
+    connect_timeout
+        Seconds to wait for the scheduler (and for its first worker) before giving up.
 
     Returns
     -------
@@ -338,6 +365,10 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
 
     Raises
     ------
+    ClusterError
+        (:class:`kam.errors.ClusterError`) The scheduler cannot be reached, has no
+        worker, or no worker can read the workspace and write ``out_dir``; no report was
+        written.
     BatchInterrupted
         A signal (SIGINT, SIGTERM, SIGHUP) stopped the batch (handled so only when called from
         the main thread); the reports written so far are kept and recorded, nothing is left
@@ -348,7 +379,8 @@ def run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLi
                           category=category, kinds=kinds, portfolio=portfolio, period=period,
                           as_of=as_of, workers=workers, force=force,
                           self_contained=self_contained, timeout=timeout, progress=progress,
-                          notebooks=notebooks, stopping=stopping)
+                          notebooks=notebooks, cluster=cluster, connect_timeout=connect_timeout,
+                          stopping=stopping)
 
 
 def _run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathLike[str], *,
@@ -356,10 +388,9 @@ def _run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathL
                kinds: Sequence[str], portfolio: bool, period: str, as_of: str,
                workers: int | None, force: bool, self_contained: bool, timeout: int | None,
                progress: bool, notebooks: Mapping[str, str | os.PathLike[str]] | None,
-               stopping: _Stopping) -> BatchResult:
+               cluster: str | None, connect_timeout: float, stopping: _Stopping) -> BatchResult:
     started = time.perf_counter()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     common = {"workspace": str(workspace or ""), "period": period, "as_of": as_of}
     for kind in kinds:
         if kind not in ACCOUNT_KINDS:
@@ -370,21 +401,31 @@ def _run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathL
         raise InputError([ValidationProblem(
             "batch", "category", f"{category!r} is not a category; options are A, B, C")])
     own = {kind: check_notebook(path, kind) for kind, path in (notebooks or {}).items()}
-    location = check_parameters("portfolio", manager=manager or "", **common).workspace
+    base = check_parameters("portfolio", manager=manager or "", **common)
+    executor = _executor(cluster, workers, connect_timeout)
     jobs: list[Job] = []
     todo: list[Job] = []
     manifest: dict[str, Any] = {}
     results: dict[str, ReportResult] = {}
     try:
-        with Workspace(location) as ws:
+        with Workspace(base.workspace) as ws:
             ids = select_accounts(ws, accounts=accounts, manager=manager, category=category)
             jobs = _jobs(ws, ids, kinds, portfolio, manager, common, self_contained, own)
         manifest = _load_manifest(out)
         todo = [j for j in jobs if force or not _fresh(manifest.get(j.name), j, out)]
-        # a pool pays a process and a kernel start per worker: not worth it for one or two
-        n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) if len(todo) > 2 else 1))
         if todo:
-            _execute_all(todo, out, n_workers, self_contained, timeout, progress, results,
+            executor.start(len(todo))  # a cluster that cannot be reached: nothing is written
+        new = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        if todo:
+            try:
+                executor.check(base, out)
+            except Exception:
+                if new:  # leave no empty folder behind
+                    with contextlib.suppress(OSError):
+                        out.rmdir()
+                raise
+            _execute_all(todo, out, executor, self_contained, timeout, progress, results,
                          stopping)
         if not self_contained:
             write_plotly_js(out)
@@ -398,11 +439,15 @@ def _run_batch(workspace: str | os.PathLike[str] | None, out_dir: str | os.PathL
         stop.failed = len(results) - stop.written
         stop.total = len(todo)
         raise
+    finally:
+        executor.close()
     frame = pd.DataFrame(rows, columns=["name", "kind", "account_id", "status", "seconds",
                                         "html", "notebook", "reason"])
     return BatchResult(out_dir=out, reports=frame, index=index,
-                       seconds=time.perf_counter() - started, workers=n_workers if todo else 0,
-                       results=list(results.values()))
+                       seconds=time.perf_counter() - started,
+                       workers=executor.workers if todo else 0,
+                       results=list(results.values()), problems=list(executor.problems),
+                       where=executor.where if todo else "")
 
 
 def _entries(jobs: list[Job], results: Mapping[str, ReportResult], manifest: dict[str, Any],
@@ -438,10 +483,10 @@ def _fresh(entry: dict[str, Any] | None, job: Job, out: Path) -> bool:
                 and entry.get("html") and (out / entry["html"]).exists())
 
 
-def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: bool,
+def _execute_all(todo: list[Job], out: Path, executor: Executor, self_contained: bool,
                  timeout: int | None, progress: bool, results: dict[str, ReportResult],
                  stopping: _Stopping) -> None:
-    """Render ``todo`` into ``results`` (one kernel in this process, or a pool of workers)."""
+    """Render ``todo`` into ``results`` with ``executor``, with a progress bar."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), desc="kam batch", unit="report", disable=not progress,
@@ -454,17 +499,80 @@ def _execute_all(todo: list[Job], out: Path, n_workers: int, self_contained: boo
             bar.write(f"FAILED {job.name}: {res.error}", file=sys.stderr)
 
     try:
-        if n_workers == 1:  # one worker: no process to start, one kernel in this process
+        executor.run(todo, out, self_contained, timeout, done, stopping)
+    finally:
+        bar.close()
+
+
+# -- where the reports run -----------------------------------------------------------------
+class Executor(Protocol):
+    """Where a batch's reports run. The batch calls :meth:`start` (only when there is something
+    to render; raises when the place cannot be used, before anything is written), then
+    :meth:`check`, :meth:`run`, and always :meth:`close`."""
+
+    workers: int
+    """Workers the reports ran on (known after :meth:`start`)."""
+    where: str
+    """How :meth:`BatchResult.summary` names the place, after the worker count (may be empty)."""
+    problems: list[str]
+    """Faults of the place that are not a report's own (one line each, for the summary)."""
+
+    def start(self, n_reports: int) -> None:
+        """Get ready to render ``n_reports`` reports."""
+
+    def check(self, params: ReportParams, out: Path) -> None:
+        """Check up front that the workers can read the workspace of ``params`` and write to
+        ``out``."""
+
+    def run(self, todo: list[Job], out: Path, self_contained: bool, timeout: int | None,
+            done: Callable[[Job, ReportResult], None], stopping: _Stopping) -> None:
+        """Render ``todo``, calling ``done`` once per report, in the order they finish; a
+        failing report is a failed :class:`ReportResult`, not an exception."""
+
+    def close(self) -> None:
+        """Stop whatever :meth:`start` started (safe to call when it was not called)."""
+
+
+class LocalPool:
+    """This machine's worker processes (see the module docstring); one or two reports run on
+    one kernel in this process (a pool pays a process and a kernel start per worker)."""
+
+    def __init__(self, workers: int | None = None):
+        self.requested = workers
+        self.workers = 0
+        self.where = ""
+        self.problems: list[str] = []
+
+    def start(self, n_reports: int) -> None:
+        wanted = self.requested or os.cpu_count() or 1
+        self.workers = max(1, min(wanted, n_reports if n_reports > 2 else 1))
+
+    def check(self, params: ReportParams, out: Path) -> None:
+        """Nothing to check: the batch itself has just read the workspace."""
+
+    def run(self, todo: list[Job], out: Path, self_contained: bool, timeout: int | None,
+            done: Callable[[Job, ReportResult], None], stopping: _Stopping) -> None:
+        if self.workers == 1:  # one worker: no process to start, one kernel in this process
             with KernelSession() as kernel:
                 for job in todo:
                     done(job, execute(job.params, out, name=job.name,
                                       self_contained=self_contained, timeout=timeout,
                                       kernel=kernel, notebook=job.notebook, write_js=False))
         else:
-            _run_pool(todo, (str(out), self_contained, timeout), n_workers, done, out,
+            _run_pool(todo, (str(out), self_contained, timeout), self.workers, done, out,
                       stopping)
-    finally:
-        bar.close()
+
+    def close(self) -> None:
+        """Nothing to stop: :meth:`run` ends its workers itself."""
+
+
+def _executor(cluster: str | None, workers: int | None, connect_timeout: float) -> Executor:
+    """The executor for ``run_batch``'s ``cluster`` (``None``: :class:`LocalPool`)."""
+    if not cluster:
+        return LocalPool(workers)
+    from .cluster import DaskCluster  # dask is imported only by a batch on a cluster
+
+    return DaskCluster(cluster, workers=workers, connect_timeout=connect_timeout)
 
 
 # -- stopping on a signal ------------------------------------------------------------------
