@@ -18,6 +18,7 @@ import time
 import traceback
 
 from kam.errors import StaleRevision
+from kam.model import Dossier
 from kam.store import Workspace
 
 
@@ -28,19 +29,26 @@ def main(location: str, writer: int, saves: int, every: int) -> dict[str, object
     errors: list[str] = []
     rng = random.Random(writer)
     ws = Workspace(location)
+    # As one person editing: the dossier stays open between saves (a save leaves it based on
+    # the revision it wrote); it is loaded again only when someone else saved in between.
+    open_: dict[str, Dossier] = {}
     try:
         for i in range(saves):
             token = f"w{writer}:{i};"
             key = "SHARED" if i % every == 0 else f"W{writer}"
             while True:
-                d = ws.load(key)
-                d.account.notes = (d.account.notes or "") + token
+                d = open_.get(key) or ws.load(key)
+                edited = d.model_copy(deep=True)
+                edited._loaded_from = d._loaded_from
+                edited.account.notes = (d.account.notes or "") + token
                 try:
-                    ws.save(d, author=f"w{writer}", message=token)
+                    ws.save(edited, author=f"w{writer}", message=token)
                 except StaleRevision as e:
                     stale.append({"account": key, "based_on": e.based_on, "head": e.head})
+                    open_.pop(key, None)
                     time.sleep(rng.uniform(0, 0.02))  # back off, as a client would, and retry
                     continue
+                open_[key] = edited
                 break
             (shared if key == "SHARED" else own).append(token)
     except Exception:  # reported to the test, which fails on any
