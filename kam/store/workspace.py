@@ -642,13 +642,14 @@ class Workspace:
         access = self._access(conn)
         asked = None if account_ids is None else list(account_ids)
         keep = self._readable(conn, access, asked)
-        query = (
-            select(revisions.c.key, revisions.c.number, revisions.c.data)
-            .join(documents, and_(documents.c.kind == revisions.c.kind,
-                                  documents.c.key == revisions.c.key,
-                                  documents.c.head == revisions.c.number))
-            .where(revisions.c.kind == _ACCOUNT)
-        )
+        # Driven from the heads (one per account), each revision found by its unique key: a
+        # join lets SQLite scan every revision of every account instead.
+        data = (select(revisions.c.data)
+                .where(revisions.c.kind == documents.c.kind, revisions.c.key == documents.c.key,
+                       revisions.c.number == documents.c.head)
+                .scalar_subquery())
+        query = select(documents.c.key, documents.c.head, data).where(
+            documents.c.kind == _ACCOUNT)
         heads = sorted(row for row in conn.execute(query) if row[0] in keep)
         everyone = asked is None and not access.restricted
         return heads, None if everyone else sorted(keep)
