@@ -26,40 +26,26 @@ test: $(STAMP) browser postgres
 	$(PY) -Werror -c "import kam"
 	$(VENV)/bin/pytest
 
+# $(call apt_install,PACKAGE,WHO NEEDS IT): install a Debian package when we may (root, or sudo
+# without a password); else say in one line what to run, and stop.
+apt_install = \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	else echo "make test: $(2) need Debian's $(1); run: sudo apt-get install $(1)" >&2; exit 1; fi; \
+	echo "Installing Debian's $(1) for $(2) ($${SUDO:+sudo }apt-get install $(1))"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null
+
 # The store tests start a throwaway PostgreSQL server from the machine's own binaries (initdb,
-# pg_ctl; as root they run it as the unprivileged user nobody). Install them when missing.
+# pg_ctl; as root they run it as the unprivileged user nobody).
 PG_BIN := $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_ctl))
 postgres:
 	@command -v pg_ctl >/dev/null 2>&1 || test -n "$(PG_BIN)" || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing PostgreSQL for the store tests (apt-get install postgresql)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	    echo "Installing PostgreSQL for the store tests (sudo apt-get install postgresql)"; \
-	    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  else \
-	    echo "make test: the store tests need PostgreSQL's server binaries; run: sudo apt-get install postgresql" >&2; \
-	    exit 1; \
-	  fi; }
+	  $(call apt_install,postgresql,the store tests); }
 
-# The browser checks drive Debian's chromium (headless, through playwright). Install it when it
-# is missing and we may (root, or sudo without a password); else say in one line what to run.
+# The browser checks drive Debian's chromium (headless, through playwright).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's chromium for the browser checks (apt-get install chromium)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-	    echo "Installing Debian's chromium for the browser checks (sudo apt-get install chromium)"; \
-	    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "make test: the browser checks need Debian's chromium; run: sudo apt-get install chromium" >&2; \
-	    exit 1; \
-	  fi; }
+	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium,the browser checks); }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kam tests bench

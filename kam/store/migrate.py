@@ -42,8 +42,7 @@ def check_version(found: str | None, where: str, location: str) -> None:
     """Refuse a workspace of another schema version with what to do about it."""
     if found == SCHEMA_VERSION or found is None:
         return
-    known = sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    if found in known:
+    if found in _known():
         raise WorkspaceOutdated(
             f"{where} was made by an older version of kam (workspace schema {found}; this kam "
             f"uses schema {SCHEMA_VERSION}). Nothing was changed. Upgrade it with "
