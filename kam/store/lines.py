@@ -82,30 +82,35 @@ def _valid_at(number: int) -> Any:
                 or_(lines.c.removed_in.is_(None), lines.c.removed_in > number))
 
 
+def _in_order(rows: Iterable[tuple[str, int, str]]) -> list[tuple[str, str]]:
+    """``(collection, position, JSON)`` rows as ``(collection, JSON)`` in the dossier's order."""
+    return [(c, d) for c, _, d in sorted(rows, key=lambda r: (_ORDER.get(r[0], 99), r[1]))]
+
+
+def _of_accounts(query: Any, accounts: Sequence[str] | None) -> Any:
+    """``query`` restricted to some accounts in SQL when they are few enough to list (callers
+    drop the others when there are more)."""
+    if accounts is not None and len(accounts) <= 500:
+        return query.where(lines.c.account.in_(list(accounts)))
+    return query
+
+
 def lines_at(conn: Connection, account: str, number: int) -> list[tuple[str, str]]:
     """The ``(collection, JSON)`` line rows of revision ``number`` of an account, in order."""
-    rows = sorted(conn.execute(
+    return _in_order(conn.execute(
         select(lines.c.collection, lines.c.position, lines.c.data)
-        .where(lines.c.account == account, _valid_at(number))
-    ), key=lambda r: (_ORDER.get(r[0], 99), r[1]))
-    return [(r[0], r[2]) for r in rows]
+        .where(lines.c.account == account, _valid_at(number))).all())
 
 
 def current_lines(conn: Connection, accounts: Sequence[str] | None = None
                   ) -> dict[str, list[tuple[str, str]]]:
     """The newest line rows of every account (or of ``accounts``), ``{account: rows}``."""
-    query = select(lines.c.account, lines.c.collection, lines.c.position, lines.c.data).where(
-        lines.c.removed_in.is_(None))
-    if accounts is not None and len(accounts) <= 500:
-        query = query.where(lines.c.account.in_(list(accounts)))
+    query = _of_accounts(select(lines.c.account, lines.c.collection, lines.c.position,
+                                lines.c.data).where(lines.c.removed_in.is_(None)), accounts)
     grouped: dict[str, list[tuple[str, int, str]]] = {}
     for account, coll, position, data in conn.execute(query):
         grouped.setdefault(account, []).append((coll, position, data))
-    out = {}
-    for account, rows in grouped.items():
-        rows.sort(key=lambda r: (_ORDER.get(r[0], 99), r[1]))
-        out[account] = [(r[0], r[2]) for r in rows]
-    return out
+    return {account: _in_order(rows) for account, rows in grouped.items()}
 
 
 @dataclass
@@ -171,10 +176,9 @@ def line_frames(conn: Connection, accounts: Sequence[str] | None = None
     out = {}
     for coll, spec in _FRAMES.items():
         sources = [src for _, src in spec]
-        query = select(lines.c.account, lines.c.position, *(lines.c[c] for c in sources)).where(
-            lines.c.removed_in.is_(None), lines.c.collection == coll)
-        if wanted is not None and len(wanted) <= 500:
-            query = query.where(lines.c.account.in_(sorted(wanted)))
+        query = _of_accounts(
+            select(lines.c.account, lines.c.position, *(lines.c[c] for c in sources))
+            .where(lines.c.removed_in.is_(None), lines.c.collection == coll), accounts)
         # Plain tuples straight from the driver (the columns need no conversion), only the
         # columns this frame has: a frame built from SQLAlchemy's Row objects costs several
         # times as much.
