@@ -292,7 +292,9 @@ def test_a_killed_worker_s_report_is_retried_and_one_that_kills_its_worker_fails
     (pid, workers), = killed
     assert pid in workers, why  # a worker process of the cluster was killed mid-report
     stall = runs["STALL"]
-    assert len(stall) == 2 and stall[1] != stall[0], why  # run again, by another worker
+    # Run again by another worker process: at least once more (KILLER may take down the
+    # worker STALL's retry landed on, and the scheduler then runs it a third time).
+    assert len(stall) >= 2 and stall[1] != stall[0], why
     rows = result.reports.set_index("name")
     assert rows.loc["plan-STALL", "status"] == "rendered", why
     assert rows.loc["plan-A1", "status"] == "rendered", why
