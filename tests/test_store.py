@@ -320,26 +320,63 @@ def test_lean_revisions_write_only_what_changed_and_history_still_sees_every_lin
 
 
 def test_workspace_tables_are_the_tables_of_the_loaded_dossiers(ws, demo_dossiers):
-    """``ws.tables()`` reads the lines from their typed columns instead of building records;
-    its frames equal ``kam.model.tables(ws.load_all())`` (the independent path), for all
-    accounts and for some, with an edit and a removed line in between."""
+    """``ws.tables()`` reads the lines from each account's line columns instead of building
+    records; its frames equal ``kam.model.tables(ws.load_all())`` (the independent path, from
+    every line's JSON), for all accounts and for some, after an edit, a removed line, an account
+    whose lines were all removed, a new account without lines, a refused save and a restore."""
+    import dataclasses
+
     import pandas as pd
 
     from kam import demo
     from kam.model import tables
     from kam.model.tables import Tables
 
+    def same(a: Tables, b: Tables) -> None:
+        for f in dataclasses.fields(Tables):
+            pd.testing.assert_frame_equal(getattr(a, f.name), getattr(b, f.name), obj=f.name)
+
     ws.save_many([d.model_copy(deep=True) for d in demo_dossiers], team=demo.team())
-    d = ws.load(demo_dossiers[0].account.id)
+    first, second = (x.account.id for x in demo_dossiers[:2])
+    d = ws.load(first)
     d.revenue[0].revenue += 1
     del d.costs[1]
     ws.save(d)
-
-    def same(a: Tables, b: Tables) -> None:
-        for f in ("accounts", "revenue", "costs", "activities", "budgets", "deals"):
-            pd.testing.assert_frame_equal(getattr(a, f), getattr(b, f), obj=f)
-
+    d = ws.load(second)
+    d.revenue, d.costs, d.activities, d.budgets = [], [], [], []
+    ws.save(d)
+    ws.save(_dossier("AAA-NEW", "No lines yet"))
     same(ws.tables(), tables(ws.load_all()))
-    some = [x.account.id for x in demo_dossiers[3:6]]
+    assert not (ws.tables().revenue["account_id"] == second).any()
+
+    d = ws.load(first)
+    del d.revenue[1]  # a change of lines, in a save refused at the door (a repeated line id):
+    d.revenue.append(d.revenue[0].model_copy())  # nothing of it may reach the columns
+    with pytest.raises(InputError, match="revenue"):
+        ws.save(d)
+    ws.restore(second, 1)  # its lines come back
+    same(ws.tables(), tables(ws.load_all()))
+    some = [x.account.id for x in demo_dossiers[1:6]]
     same(ws.tables(some), tables(ws.load_all(some)))
+    # Independently: the demo's own lines, plus the one edit.
     assert len(ws.tables().revenue) == sum(len(x.revenue) for x in demo_dossiers)
+    assert ws.tables().revenue["revenue"].sum() == pytest.approx(
+        sum(x.revenue for d in demo_dossiers for x in d.revenue) + 1)
+
+
+def test_damaged_line_columns_are_named_and_other_accounts_still_read(ws, demo_dossiers):
+    """The portfolio tables refuse a damaged row of line columns, naming the account; the
+    tables of the other accounts (one account's report) still read."""
+    from sqlalchemy import update
+
+    from kam.errors import NotAWorkspace
+    from kam.store.schema import line_columns
+
+    ws.save_many([d.model_copy(deep=True) for d in demo_dossiers[:3]])
+    bad, good = demo_dossiers[0].account.id, demo_dossiers[1].account.id
+    with ws.engine.begin() as conn:
+        conn.execute(update(line_columns).where(line_columns.c.account == bad)
+                     .values(data=b"\x05\x00\x00\x00{oops"))
+    with pytest.raises(NotAWorkspace, match=rf"line columns of account '{bad}' are damaged"):
+        ws.tables()
+    assert len(ws.tables([good]).revenue) == len(demo_dossiers[1].revenue)

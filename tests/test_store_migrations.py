@@ -1,22 +1,26 @@
 """Schema migrations (Alembic): a workspace of schema 0001, as kam wrote it before its schema was
 versioned (``tests/data/workspace-0001``: the demo workspace, 12 accounts, 51 revisions), is
 refused with what to do, then upgraded by ``kam upgrade`` on SQLite and on PostgreSQL; every
-revision of every account loads exactly as it did, and the store has become lean."""
+revision of every account loads exactly as it did, the store has become lean, and the portfolio
+tables read the line columns the upgrade filled."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, insert, select, text
 
 from kam.cli import main
 from kam.errors import WorkspaceError, WorkspaceOutdated
-from kam.model import Dossier, Team
+from kam.model import Dossier, Team, tables
+from kam.model.tables import Tables
 from kam.store import Workspace
 from kam.store.migrate import upgrade
 from kam.store.schema import SCHEMA_VERSION, documents, lines, revisions
@@ -65,6 +69,14 @@ def _assert_loads_as_before(location: str) -> None:
             assert list(zip(h["revision"], h["author"], h["message"], strict=True)) == mine
         team = [r for r in old if r[0] == "team"]
         assert ws.team() == Team.model_validate_json(team[-1][5])
+        # The portfolio tables read the line columns the upgrade filled: the tables of the
+        # newest 0001 JSON of each account.
+        newest = {key: data for _, key, _, _, _, data in accounts}  # in number order
+        expected = tables([Dossier.model_validate_json(newest[k]) for k in sorted(newest)])
+        got = ws.tables()
+        for f in dataclasses.fields(Tables):
+            pd.testing.assert_frame_equal(getattr(got, f.name), getattr(expected, f.name),
+                                          obj=f.name)
 
 
 def test_a_workspace_of_schema_0001_is_refused_with_what_to_do_and_left_unchanged(tmp_path):

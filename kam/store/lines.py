@@ -18,9 +18,10 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..model import Dossier
-from .schema import LINE_COLLECTIONS, lines
+from .columnar import decode_frames, encode
+from .schema import LINE_COLLECTIONS, line_columns, lines
 
-__all__ = ["FIGURES", "LineChanges", "Lines", "assemble", "current_lines", "figures",
+__all__ = ["LineChanges", "Lines", "assemble", "current_lines", "figures",
            "line_changes", "line_frames", "lines_at", "split", "split_data", "write_lines"]
 
 Lines = dict[str, list[tuple[str, str, dict[str, Any], str]]]
@@ -30,8 +31,6 @@ _ORDER = {c: i for i, c in enumerate(LINE_COLLECTIONS)}
 _LABEL = {"revenue": "product", "costs": "category", "activities": "activity",
           "budgets": "category"}
 _AMOUNT = {"revenue": "revenue", "costs": "amount", "activities": "count", "budgets": "amount"}
-FIGURES = ("label", "grp", "amount", "cogs", "list_value", "quantity")
-"""The typed columns of a line row (see :mod:`kam.store.schema`)."""
 
 
 def figures(collection: str, line: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,11 +86,11 @@ def _in_order(rows: Iterable[tuple[str, int, str]]) -> list[tuple[str, str]]:
     return [(c, d) for c, _, d in sorted(rows, key=lambda r: (_ORDER.get(r[0], 99), r[1]))]
 
 
-def _of_accounts(query: Any, accounts: Sequence[str] | None) -> Any:
-    """``query`` restricted to some accounts in SQL when they are few enough to list (callers
-    drop the others when there are more)."""
+def _of_accounts(query: Any, accounts: Sequence[str] | None, column: Any = None) -> Any:
+    """``query`` restricted to some accounts (by ``column``, default the lines' account) in SQL
+    when they are few enough to list (callers drop the others when there are more)."""
     if accounts is not None and len(accounts) <= 500:
-        return query.where(lines.c.account.in_(list(accounts)))
+        return query.where((lines.c.account if column is None else column).in_(list(accounts)))
     return query
 
 
@@ -115,8 +114,11 @@ def current_lines(conn: Connection, accounts: Sequence[str] | None = None
 
 @dataclass
 class LineChanges:
-    """What a save changes in an account's lines: rows that end, rows that start."""
+    """What a save changes in an account's lines: rows that end, rows that start, and the
+    account's lines after it (for its :mod:`line columns <kam.store.columnar>`)."""
 
+    account: str
+    lines: Lines
     ended: list[int] = field(default_factory=list)
     added: list[dict[str, Any]] = field(default_factory=list)
 
@@ -132,7 +134,7 @@ def line_changes(conn: Connection, account: str, new: Lines) -> LineChanges:
            in conn.execute(select(lines.c.id, lines.c.collection, lines.c.line_id,
                                   lines.c.position, lines.c.data)
                            .where(lines.c.account == account, lines.c.removed_in.is_(None)))}
-    out = LineChanges()
+    out = LineChanges(account, new)
     for coll in LINE_COLLECTIONS:
         for position, (line_id, period, typed, data) in enumerate(new.get(coll, [])):
             was = old.pop((coll, line_id), None)
@@ -147,51 +149,33 @@ def line_changes(conn: Connection, account: str, new: Lines) -> LineChanges:
 
 
 def write_lines(conn: Connection, changes: LineChanges, number: int) -> None:
-    """Apply :func:`line_changes` as part of revision ``number``."""
+    """Apply :func:`line_changes` as part of revision ``number``, and rewrite the account's line
+    columns when its lines changed."""
+    if not changes:
+        return
     for i in range(0, len(changes.ended), 500):
         conn.execute(update(lines).where(lines.c.id.in_(changes.ended[i:i + 500]))
                      .values(removed_in=number))
     if changes.added:
         conn.execute(insert(lines), [{**row, "added_in": number, "removed_in": None}
                                      for row in changes.added])
-
-
-# The columns of the portfolio tables' line frames (kam.model.tables), from the typed columns.
-_FRAMES = {
-    "revenue": (("period", "period"), ("product", "label"), ("product_group", "grp"),
-                ("revenue", "amount"), ("cogs", "cogs"), ("list_value", "list_value"),
-                ("quantity", "quantity")),
-    "costs": (("period", "period"), ("category", "label"), ("amount", "amount")),
-    "activities": (("period", "period"), ("activity", "label"), ("count", "amount")),
-    "budgets": (("period", "period"), ("category", "label"), ("amount", "amount")),
-}
+    data = encode({coll: [{"period": period, **typed} for _, period, typed, _ in rows]
+                   for coll, rows in changes.lines.items()})
+    account = line_columns.c.account == changes.account
+    if not conn.execute(update(line_columns).where(account).values(data=data)).rowcount:
+        conn.execute(insert(line_columns).values(account=changes.account, data=data))
 
 
 def line_frames(conn: Connection, accounts: Sequence[str] | None = None
                 ) -> dict[str, pd.DataFrame]:
-    """The newest lines of every account (or of ``accounts``) as the frames of
-    :class:`kam.model.Tables` (``revenue``, ``costs``, ``activities``, ``budgets``), read from
-    the typed columns: rows in account order, then in each account's order."""
-    wanted = None if accounts is None else set(accounts)
-    out = {}
-    for coll, spec in _FRAMES.items():
-        sources = [src for _, src in spec]
-        query = _of_accounts(
-            select(lines.c.account, lines.c.position, *(lines.c[c] for c in sources))
-            .where(lines.c.removed_in.is_(None), lines.c.collection == coll), accounts)
-        # Plain tuples straight from the driver (the columns need no conversion), only the
-        # columns this frame has: a frame built from SQLAlchemy's Row objects costs several
-        # times as much.
-        part = pd.DataFrame(conn.execute(query).cursor.fetchall(),
-                            columns=["account_id", "position", *sources])
-        if wanted is not None and len(wanted) > 500:
-            part = part[part["account_id"].isin(wanted)]
-        part = part.sort_values(["account_id", "position"], kind="stable")
-        columns = {"account_id": part["account_id"]}
-        for name, src in spec:
-            column = part[src]
-            if column.isna().all():  # as kam.model.tables has it: None, not a float NaN
-                column = pd.Series([None] * len(part), index=part.index, dtype=object)
-            columns[name] = column
-        out[coll] = pd.DataFrame(columns).reset_index(drop=True)
-    return out
+    """The current lines of every account (or of ``accounts``) as the frames of
+    :class:`kam.model.Tables` (``revenue``, ``costs``, ``activities``, ``budgets``): rows in
+    account order, then in each account's order, read from the accounts' line columns."""
+    query = _of_accounts(select(line_columns.c.account, line_columns.c.data),
+                         accounts, line_columns.c.account)
+    rows = conn.execute(query).all()
+    if accounts is not None and len(accounts) > 500:
+        wanted = set(accounts)
+        rows = [row for row in rows if row[0] in wanted]
+    # Sorted here, not by the database, whose collation may order names otherwise.
+    return decode_frames(sorted(rows, key=lambda row: row[0]))

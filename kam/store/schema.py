@@ -6,10 +6,12 @@ transactional lines) as JSON and is only ever appended to. ``lines`` holds the t
 lines -- revenue, cost, activity and budget lines -- one row per version of a line, keyed by
 account and period: a row is part of the account's revisions ``added_in`` up to (not including)
 ``removed_in``. A one-field edit of an account with years of lines adds one small revision row
-and no line row. ``users`` holds each user's role and
-team member and ``members`` the team's reporting lines (see :mod:`kam.store.access`);
-``alembic_version`` holds the schema version (Alembic's table; migrations live
-in ``kam/store/migrations``).
+and no line row. ``line_columns`` holds per account the figures of its current lines, column by
+column (see :mod:`kam.store.columnar`), rewritten with the lines whenever they change: the
+portfolio tables read 5,000 of those rows instead of a million line rows. ``users`` holds each
+user's role and team member and ``members`` the team's reporting lines (see
+:mod:`kam.store.access`); ``alembic_version`` holds the schema version (Alembic's table;
+migrations live in ``kam/store/migrations``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -27,10 +30,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["LINE_COLLECTIONS", "SCHEMA_VERSION", "documents", "lines", "members", "metadata",
-           "revisions", "users", "versions"]
+__all__ = ["LINE_COLLECTIONS", "SCHEMA_VERSION", "documents", "line_columns", "lines", "members",
+           "metadata", "revisions", "users", "versions"]
 
-SCHEMA_VERSION = "0003"
+SCHEMA_VERSION = "0004"
 """The schema this code reads and writes (the newest migration in ``kam/store/migrations``)."""
 
 LINE_COLLECTIONS = ("revenue", "costs", "activities", "budgets")
@@ -87,6 +90,13 @@ lines = Table(
     Column("removed_in", Integer, nullable=True),
     Index("ix_lines_current", "account", "removed_in"),
     Index("ix_lines_period", "account", "period"),
+)
+
+line_columns = Table(
+    "line_columns",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # kam.store.columnar.encode
 )
 
 users = Table(

@@ -80,6 +80,7 @@ from ..model.diff import diff_records
 from ..model.dossier import error_message, problems_from_pydantic
 from ..model.scenario_config import load_scenarios
 from .access import Access, AccessDenied, Role
+from .columnar import DamagedColumns
 from .lines import (
     assemble,
     current_lines,
@@ -625,13 +626,19 @@ class Workspace:
     def tables(self, account_ids: Iterable[str] | None = None) -> Tables:
         """The portfolio tables of the newest revisions of every account the user may read (or
         of ``account_ids``): the same frames as ``kam.model.tables(ws.load_all())``, read
-        without building a record per transactional line: the lines come from their typed
-        columns, three times faster."""
+        without building a record per transactional line: the lines come from each account's
+        line columns (:mod:`kam.store.columnar`), one row per account."""
         with self._read() as conn, gc_paused():
             heads, only = self._heads(conn, account_ids)
             # Without their lines: these objects only feed the tables and never leave here.
             lean = [self._parse(data, key, number) for key, number, data in heads]
-            frames = line_frames(conn, only)
+            try:
+                frames = line_frames(conn, only)
+            except DamagedColumns as e:
+                raise NotAWorkspace(
+                    f"{self._db_name()}: {e}; each account's dossier and its own report still "
+                    f"read, the portfolio tables do not: restore the file from a backup"
+                ) from None
         return dataclasses.replace(tables(lean), **frames)
 
     def _heads(self, conn: Connection, account_ids: Iterable[str] | None
@@ -1111,6 +1118,11 @@ def _revision_data(conn: Connection, kind: str, key: str, number: int) -> str:
     return str(conn.execute(query).scalar_one())
 
 
+_DOSSIER_TABLES = "documents, revisions, lines, line_columns"
+"""The tables of dossiers, which a KAM or planner writes (row-level security decides which
+rows)."""
+
+
 def _grant_tables(conn: Connection, name: str, role: Role) -> None:
     """Let the database role ``name`` use kam's tables (PostgreSQL): read them all -- the
     row-level security policies decide which rows --, write dossiers as a KAM or planner, and
@@ -1120,12 +1132,12 @@ def _grant_tables(conn: Connection, name: str, role: Role) -> None:
         return  # the server's administrator makes logins; granted when the role exists
     who = conn.dialect.identifier_preparer.quote(name)
     writing = role in (Role.KAM, Role.PLANNER)
-    conn.execute(text(f"GRANT SELECT ON documents, revisions, lines, users, members, "
-                      f"alembic_version TO {who}"))
-    conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON documents, revisions, lines, users, "
-                      f"members FROM {who}"))
+    conn.execute(text(f"GRANT SELECT ON {_DOSSIER_TABLES}, users, members, alembic_version "
+                      f"TO {who}"))
+    conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON {_DOSSIER_TABLES}, users, members "
+                      f"FROM {who}"))
     if writing:
-        conn.execute(text(f"GRANT INSERT, UPDATE ON documents, revisions, lines TO {who}"))
+        conn.execute(text(f"GRANT INSERT, UPDATE ON {_DOSSIER_TABLES} TO {who}"))
         conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {who}"))
     if role is Role.PLANNER:
         conn.execute(text(f"GRANT DELETE, INSERT ON members TO {who}"))
@@ -1135,8 +1147,8 @@ def _revoke_tables(conn: Connection, name: str) -> None:
     """Take back everything :func:`_grant_tables` gave the database role ``name``."""
     if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name}).first():
         who = conn.dialect.identifier_preparer.quote(name)
-        conn.execute(text(f"REVOKE ALL ON documents, revisions, lines, users, members, "
-                          f"alembic_version FROM {who}"))
+        conn.execute(text(f"REVOKE ALL ON {_DOSSIER_TABLES}, users, members, alembic_version "
+                          f"FROM {who}"))
         conn.execute(text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {who}"))
 
 
