@@ -72,22 +72,26 @@ _ACCOUNT_COLUMNS = [
 ]
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+def _frame(rows: list[dict] | list[list], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
 
 
 def _records(dossiers: list[Dossier], attr: str, columns: list[str]) -> pd.DataFrame:
+    fields = columns[1:]  # after account_id
     rows = []
     for d in dossiers:
+        account = d.account.id
         for rec in getattr(d, attr):
-            row = rec.model_dump(mode="python")
-            row["account_id"] = d.account.id
-            rows.append({c: _plain(row.get(c)) for c in columns})
+            # The fields read directly (a model_dump per record costs several times as much);
+            # no column is a nested record.
+            rows.append([account, *(_plain(getattr(rec, c, None)) for c in fields)])
     return _frame(rows, columns)
 
 
 def _plain(value: object) -> object:
-    """Enums to their value; lists stay lists."""
+    """Enums to their value; lists are copied (the frame must not share the record's)."""
+    if isinstance(value, list):
+        return list(value)
     return getattr(value, "value", value)
 
 
