@@ -6,8 +6,9 @@ and budget lines over 36 months) and 50 revisions per account. Prints, per backe
 - what a one-field edit of a dossier with 1,000 lines adds to the store (target < 5 KB): the
   bytes of the rows written, and the growth of the database over 100 such real saves;
 - ``ws.tables()``, the portfolio tables of every account's newest revision (target < 3 s for
-  ``load_all`` + ``tables``; ``ws.tables()`` is that, reading the lines from typed columns), and
-  for comparison ``tables(ws.load_all())``, which builds a record per line;
+  ``load_all`` + ``tables``; ``ws.tables()`` is that, reading each account's lines from its one
+  row of line columns), and for comparison ``tables(ws.load_all())``, which builds a record per
+  line;
 - ``kam portfolio`` end to end, a new process (target < 5 s);
 - for scale, what the same edit would add if the revision held the whole dossier (as before).
 

@@ -16,7 +16,6 @@ import click
 from ..config import load_yaml
 from ..errors import KamError
 from ..io import (
-    export_excel,
     export_yaml,
     import_crm,
     import_transactions,
@@ -139,6 +138,8 @@ def export_cmd(accounts: tuple[str, ...], target: Path, fmt: str, workspace: str
     kind = ("excel" if target.suffix.lower() == ".xlsx" else "yaml") if fmt == "auto" else fmt
     n = f"{len(dossiers)} account{'s' if len(dossiers) != 1 else ''}"
     if kind == "excel":
+        from ..io.excel import export_excel
+
         export_excel(tables(dossiers), target)
         click.echo(f"Exported {n} to {target} (one sheet per table)")
     elif target.suffix.lower() in (".yaml", ".yml"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from enum import Enum
 
 import pandas as pd
 
@@ -90,9 +91,11 @@ def _records(dossiers: list[Dossier], attr: str, columns: list[str]) -> pd.DataF
 
 def _plain(value: object) -> object:
     """Enums to their value; lists are copied (the frame must not share the record's)."""
+    if isinstance(value, Enum):
+        return value._value_  # what .value returns, without its descriptor
     if isinstance(value, list):
         return list(value)
-    return getattr(value, "value", value)
+    return value
 
 
 def tables(dossiers: Iterable[Dossier]) -> Tables:
