@@ -48,6 +48,30 @@ def test_portfolio_prints_concentration_and_warnings(ws_path):
         assert message in out
 
 
+def test_portfolio_shows_the_ends_of_long_rankings_and_every_row_when_asked(ws_path):
+    """With ``--top 2`` each ranking of the 12 demo accounts shows its first and last two rows
+    and says how many it leaves out; the ABC split per category is always whole; ``--top 0``
+    shows every account."""
+    from kam.portfolio import abc, portfolio_summary
+    from kam.profitability import profitability, rank_by_contribution
+
+    t = tables(demo.dossiers())
+    cats = abc(t)["account_id"].tolist()
+    ranked = rank_by_contribution(profitability(t))["account_id"].tolist()
+    out = run("portfolio", "-w", ws_path, "--top", "2")
+    abc_part = out[out.index("ABC categories:"):out.index("Net contribution ranking:")]
+    ranking = out[out.index("Net contribution ranking:"):]
+    for part, order in ((abc_part, cats), (ranking, ranked)):
+        shown = [a for a in order if re.search(rf"\b{a}\b", part)]
+        assert shown == order[:2] + order[-2:], part
+        assert f"... {len(order) - 4} more accounts (--top 0 shows them all)" in part
+    split = portfolio_summary(t).abc
+    for row in split.itertuples():
+        assert re.search(rf"^\s+{row.category}\s+{row.accounts}\s", abc_part, re.M)
+    every = run("portfolio", "-w", ws_path, "--top", "0")
+    assert all(a in every for a in cats) and "more accounts" not in every
+
+
 def test_funnel_names_the_weakest_link(ws_path):
     out = run("funnel", "-w", ws_path)
     w = funnel(tables(demo.dossiers())).weakest

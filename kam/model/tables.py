@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from enum import Enum
+from operator import attrgetter
 
 import pandas as pd
 
@@ -73,28 +75,42 @@ _ACCOUNT_COLUMNS = [
 ]
 
 
-def _frame(rows: list[dict] | list[list], columns: list[str]) -> pd.DataFrame:
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
 
 
 def _records(dossiers: list[Dossier], attr: str, columns: list[str]) -> pd.DataFrame:
-    fields = columns[1:]  # after account_id
-    rows = []
+    fields = columns[1:]  # after account_id; every one a field of the record (none nested)
+    get = attrgetter(*fields)  # a tuple of the fields per record, read in C
+    ids: list[str] = []
+    rows: list[tuple[object, ...]] = []
     for d in dossiers:
-        account = d.account.id
-        for rec in getattr(d, attr):
-            # The fields read directly (a model_dump per record costs several times as much);
-            # no column is a nested record.
-            rows.append([account, *(_plain(getattr(rec, c, None)) for c in fields)])
-    return _frame(rows, columns)
+        records = getattr(d, attr)
+        if records:
+            ids += [d.account.id] * len(records)
+            rows += map(get, records)
+    if not rows:
+        return _frame([], columns)
+    data: dict[str, list[object]] = {"account_id": ids}
+    for name, values in zip(fields, zip(*rows, strict=True), strict=True):
+        # Only a column holding enums or lists is converted value by value.
+        plain = set(map(type, values)) <= _AS_IS
+        data[name] = list(values) if plain else [_plain(v) for v in values]
+    return pd.DataFrame(data, columns=columns)
+
+
+_AS_IS = frozenset({str, int, float, bool, type(None), date, datetime})
 
 
 def _plain(value: object) -> object:
     """Enums to their value; lists are copied (the frame must not share the record's)."""
+    kind = type(value)
+    if kind in _AS_IS:  # most values: one set lookup
+        return value
     if isinstance(value, Enum):
         return value._value_  # what .value returns, without its descriptor
-    if isinstance(value, list):
-        return list(value)
+    if kind is list:
+        return list(value)  # type: ignore[call-overload]
     return value
 
 
