@@ -11,6 +11,7 @@ import gzip
 import json
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import pytest
@@ -194,3 +195,42 @@ def test_a_workspace_of_a_newer_kam_is_refused(tmp_path):
 def test_a_new_workspace_has_the_current_schema(store_location):
     Workspace(store_location, create=True).close()
     assert upgrade(store_location).before == SCHEMA_VERSION
+
+
+def test_users_granted_before_the_line_columns_read_their_own_after_the_upgrade(pg_server):
+    """A team store of schema 0003 (today's, without ``line_columns``) whose administrator had
+    granted ann a KAM's role: after the upgrade, ann's kam reads the portfolio tables with her
+    account's line and without bob's, and her SQL client sees only her row of line columns."""
+    from kam.model import Account, RevenueLine, TeamMember
+
+    def account(key: str, kam: str, revenue: float) -> Dossier:
+        return Dossier(account=Account(id=key, name=key, phone="+1 555 0100", kam=kam),
+                       revenue=[RevenueLine(period="2026-01", revenue=revenue)])
+
+    url = pg_server.new_database()
+    ann = "kam_test_ann"
+    pg_server.sql(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ann}') "
+                  f"THEN CREATE ROLE {ann} LOGIN; END IF; END $$")
+    with Workspace(url, create=True) as admin:
+        admin.save_team(Team(members=[TeamMember(id="ann", name="Ann"),
+                                      TeamMember(id="bob", name="Bob")]))
+        admin.save_many([account("ANNCO", "ann", 100.0), account("BOBCO", "bob", 200.0)])
+        admin.grant(ann, "kam", "ann")
+    engine = create_engine(url)
+    with engine.begin() as conn:  # back to schema 0003, as granted then
+        conn.execute(text("DROP TABLE line_columns"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    engine.dispose()
+    with pytest.raises(WorkspaceOutdated, match="workspace schema 0003"):
+        Workspace(url)
+    upgrade(url)
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    with Workspace(urlunsplit(parts._replace(netloc=f"{ann}@{host}"))) as ws:
+        revenue = ws.tables().revenue
+    assert revenue[["account_id", "revenue"]].values.tolist() == [["ANNCO", 100.0]]
+    import psycopg
+
+    db = url.rsplit("/", 1)[1]
+    with psycopg.connect(host="127.0.0.1", port=pg_server.port, user=ann, dbname=db) as conn:
+        assert conn.execute("SELECT account FROM line_columns").fetchall() == [("ANNCO",)]

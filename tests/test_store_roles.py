@@ -198,9 +198,13 @@ def test_row_level_security_holds_for_a_kams_own_sql_connection(pg_server):
     assert _sql(pg_server, ann, db, "SELECT count(*) FROM lines WHERE account = 'BOBCO'") == [(0,)]
     assert _sql(pg_server, dora, db, "SELECT count(*) FROM lines WHERE account = 'BOBCO'") == [
         (1,)]
+    assert _sql(pg_server, ann, db, "SELECT account FROM line_columns") == []
+    assert _sql(pg_server, dora, db, "SELECT account FROM line_columns") == [("BOBCO",)]
     # Writes to another's rows touch nothing or are refused by the policies.
     assert _sql(pg_server, ann, db, "UPDATE documents SET name = 'x' WHERE key = 'BOBCO'") == 0
     assert _sql(pg_server, ann, db, "UPDATE lines SET amount = 0 WHERE account = 'BOBCO'") == 0
+    assert _sql(pg_server, ann, db, "UPDATE line_columns SET data = '' WHERE account = 'BOBCO'"
+                ) == 0
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
         _sql(pg_server, ann, db, "INSERT INTO revisions (kind, key, number, author, created_at, "
                                  "message, data) VALUES ('account', 'BOBCO', 9, 'ann', now(), "
