@@ -639,7 +639,11 @@ class Workspace:
                     f"{self._db_name()}: {e}; each account's dossier and its own report still "
                     f"read, the portfolio tables do not: restore the file from a backup"
                 ) from None
-        return dataclasses.replace(tables(lean), **frames)
+            out = dataclasses.replace(tables(lean), **frames)
+            # Freed while the collector is paused: the first collection after it would
+            # otherwise walk every one of them.
+            del heads, lean
+        return out
 
     def _heads(self, conn: Connection, account_ids: Iterable[str] | None
                ) -> tuple[list[Any], list[str] | None]:
