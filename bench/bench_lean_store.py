@@ -266,9 +266,9 @@ def main() -> None:
         ("  tables(ws.load_all()), a record per line", lambda r: f"{r['records']:.2f} s", ""),
         ("kam portfolio, end to end", lambda r: f"{r['portfolio_cli']:.2f} s", "< 5 s"),
     ]
-    print(f"\n{'':46}{'SQLite':>14}{'PostgreSQL':>14}   target")
+    print(f"\n{'':46}{'SQLite':>22}{'PostgreSQL':>22}   target")
     for label, fmt, target in rows:
-        print(f"{label:46}{fmt(results['SQLite']):>14}{fmt(results['PostgreSQL']):>14}   {target}")
+        print(f"{label:46}{fmt(results['SQLite']):>22}{fmt(results['PostgreSQL']):>22}   {target}")
     print(f"\nmeasured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
           f"{os.getloadavg()[0]:.1f}")
 
