@@ -150,7 +150,7 @@ def test_maven_list_value_is_one_unit_at_the_products_price(t, won):
 
 # -- the command line --------------------------------------------------------------------------
 def test_cli_portfolio_on_the_maven_import_prints_real_concentration(maven_ws, expected):
-    res = CliRunner().invoke(portfolio_cmd, ["-w", str(maven_ws)])
+    res = CliRunner().invoke(portfolio_cmd, ["-w", str(maven_ws), "--top", "0"])
     assert res.exit_code == 0, res.output
     share = expected["share"]
     top = f"Top 1: {share.iloc[:1].sum():.0%}   top 5: {share.iloc[:5].sum():.0%}   " \
@@ -159,7 +159,13 @@ def test_cli_portfolio_on_the_maven_import_prints_real_concentration(maven_ws, e
     assert top != "Top 1: 0%   top 5: 0%   top 10: 0%   Herfindahl: 0.000"
     assert "Empty DataFrame" not in res.output
     abc_part = res.output.split("ABC categories:")[1].split("Net contribution ranking:")[0]
-    rows = abc_part.strip().splitlines()[1:]  # below the header: one row per buying account
+    split, ranking = abc_part.strip().split("\n\n")
+    # The split per category: its accounts counted by plain pandas.
+    counts = expected["category"].value_counts()
+    for line in split.splitlines()[1:]:
+        category, accounts = line.split()[:2]
+        assert int(accounts) == counts.get(category, 0), line
+    rows = ranking.splitlines()[1:]  # below the header: one row per buying account
     assert len(rows) == len(expected)
     assert expected["name"].iloc[0] in rows[0] and rows[0].split()[-1] == "A"
     assert expected["name"].iloc[-1] in rows[-1] and rows[-1].split()[-1] == "C"
