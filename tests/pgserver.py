@@ -4,6 +4,11 @@
 127.0.0.1 (no Unix socket outside that folder); :meth:`PgServer.stop` stops it and removes the
 folder. The server refuses to run as root, so as root it runs as the unprivileged ``nobody``
 (through ``runuser``). Durability is switched off (``fsync=off``): a test server is thrown away.
+
+The folder is in memory (``/dev/shm``) where the machine has it: each test database is a copy
+of ``template1`` (about 8 MB), a test run makes dozens of them, and on a disk they were written
+back while the tests ran and removed for seconds at the end. New databases are copied file by
+file (``STRATEGY FILE_COPY``, PostgreSQL 15+) rather than written through the write-ahead log.
 """
 
 from __future__ import annotations
@@ -40,6 +45,15 @@ def find_binaries() -> Path:
         "them: apt-get install postgresql")
 
 
+def _folder(as_root: bool) -> str | None:
+    """Where the cluster's folder goes: ``/dev/shm`` (memory) when the machine has it, else
+    ``/tmp`` as root (the folder must be reachable for ``nobody``), else the default."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return "/tmp" if as_root else None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,10 +70,12 @@ class PgServer:
         self.bin = find_binaries()
         self.port = _free_port()
         self._as_root = os.geteuid() == 0
-        # As root the server runs as nobody, who must reach the folder: /tmp, not $TMPDIR.
-        self.root = Path(tempfile.mkdtemp(prefix="kam-pg-", dir="/tmp" if self._as_root else None))
+        # As root the server runs as nobody, who must reach the folder: /dev/shm or /tmp, not
+        # $TMPDIR.
+        self.root = Path(tempfile.mkdtemp(prefix="kam-pg-", dir=_folder(self._as_root)))
         self.data = self.root / "data"
         self.started = False
+        self._file_copy = False
 
     def _run(self, *args: str, timeout: float = 120) -> None:
         cmd = [str(self.bin / args[0]), *args[1:]]
@@ -83,6 +99,8 @@ class PgServer:
         self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l",
                   str(self.root / "server.log"), "-w", "-t", "60", "start")
         self.started = True
+        version = (self.data / "PG_VERSION").read_text(encoding="ascii").strip()
+        self._file_copy = int(version.split(".")[0]) >= 15
         return self
 
     def stop(self) -> None:
@@ -110,7 +128,8 @@ class PgServer:
     def new_database(self) -> str:
         """A new empty database; its SQLAlchemy URL."""
         name = f"t_{uuid.uuid4().hex[:12]}"
-        self.sql(f'CREATE DATABASE "{name}"')
+        strategy = " STRATEGY FILE_COPY" if self._file_copy else ""
+        self.sql(f'CREATE DATABASE "{name}"{strategy}')
         return self.url(name)
 
     def wait_ready(self, timeout: float = 30) -> None:

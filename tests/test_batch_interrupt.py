@@ -69,10 +69,13 @@ def three_accounts(workspace, acme) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    """The batch's environment: its own temporary folder, and a mark on its processes."""
-    (tmp_path / "tmp").mkdir()
-    return {**os.environ, "TMPDIR": str(tmp_path / "tmp"), MARK: uuid.uuid4().hex}
+def env(tmp_path_factory) -> dict[str, str]:
+    """The batch's environment: its own temporary folder, and a mark on its processes.
+
+    The folder is a short one of pytest's (``.../tmp0``, not under the test's own folder,
+    named after the test): the kernels' sockets are files in it, and a Unix socket's path may
+    not exceed 107 bytes (pytest-xdist's worker folders make every path longer)."""
+    return {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("tmp")), MARK: uuid.uuid4().hex}
 
 
 def marked(mark: str) -> list[psutil.Process]:
@@ -164,7 +167,7 @@ def test_a_signal_stops_the_batch_at_once_and_leaves_nothing_behind(
             f"written, the other {rest} not; run the batch again") in err
     assert gone_within(env[MARK], 2.0) == []
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in children)
-    assert list((tmp_path / "tmp").iterdir()) == []  # no kam-batch-*, kam-k-*, connection file
+    assert list(Path(env["TMPDIR"]).iterdir()) == []  # no kam-batch-*, kam-k-*, connection file
     # what was written is kept and recorded (a re-run skips it); the rest is not written
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["reports"]
     assert set(manifest) == {"plan-A1"} and manifest["plan-A1"]["status"] == "ok"
@@ -192,7 +195,7 @@ def test_a_killed_batch_of_an_unguarded_script_leaves_no_orphan(three_accounts, 
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert gone_within(env[MARK], 5.0) == []
-    assert list((tmp_path / "tmp").iterdir()) == []
+    assert list(Path(env["TMPDIR"]).iterdir()) == []
 
 
 # -- robustness ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from kam.errors import AccountNotFound, ReportFailed
 from kam.reports.batch import MANIFEST, BatchResult, run_batch
 from kam.reports.html import PLOTLY_JS, PLOTLY_MIMETYPE
 from kam.reports.params import NOTEBOOKS, PARAMETERS, demo_workspace
-from kam.reports.render import render_report
+from kam.reports.render import KernelSession, render_report
 from kam.store import Workspace
 
 pytestmark = pytest.mark.slow
@@ -69,6 +70,15 @@ def _demo_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> BatchResult:
     return demo_reports(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[KernelSession]:
+    """One kernel for the reports that tests of this module render with ``render_report``, as a
+    batch worker reuses its kernel from report to report (a report that fails leaves it in use,
+    one that times out restarts it): a fresh kernel costs seconds of start-up and imports."""
+    with KernelSession() as session:
+        yield session
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +172,8 @@ def workspace_copy(tmp_path) -> Path:
     return target
 
 
-def test_one_accounts_refused_costs_never_fail_another_accounts_report(workspace_copy, tmp_path):
+def test_one_accounts_refused_costs_never_fail_another_accounts_report(workspace_copy, tmp_path,
+                                                                       kernel):
     """A cost line booked to an unknown category (refused by kam validate) in PELAGOS: the
     profitability report of KESTREL still renders, ranks KESTREL among the others and never
     names PELAGOS; the portfolio report renders too and lists PELAGOS as left out."""
@@ -171,13 +182,13 @@ def test_one_accounts_refused_costs_never_fail_another_accounts_report(workspace
 
     write_around_the_store(workspace_copy, "PELAGOS", travel)
     out = tmp_path / "out"
-    page = render_report(workspace_copy, "KESTREL", "profitability", out,
-                         as_of="2026-11-01").html.read_text(encoding="utf-8")
+    page = render_report(workspace_copy, "KESTREL", "profitability", out, as_of="2026-11-01",
+                         kernel=kernel).html.read_text(encoding="utf-8")
     assert "PELAGOS" not in page and "Pelagos" not in page and "travel" not in page
     assert "ranks" in page and " of 11" in page  # 12 accounts, one left out
     assert "1 other account is left out of the ranking: kam refuses their data" in page
-    portfolio = render_report(workspace_copy, None, "portfolio", out,
-                              as_of="2026-11-01").html.read_text(encoding="utf-8")
+    portfolio = render_report(workspace_copy, None, "portfolio", out, as_of="2026-11-01",
+                              kernel=kernel).html.read_text(encoding="utf-8")
     assert "Accounts left out: kam refuses their data" in portfolio
     left_out = portfolio[portfolio.index("Accounts left out"):]
     assert "Pelagos" in left_out and "unknown category" in left_out and "travel" in left_out
@@ -197,12 +208,12 @@ def break_deal_stage(location: Path, account_id: str) -> None:
     write_around_the_store(location, account_id, change)
 
 
-def test_render_report_failure_keeps_the_annotated_notebook(workspace_copy, tmp_path):
+def test_render_report_failure_keeps_the_annotated_notebook(workspace_copy, tmp_path, kernel):
     break_deal_stage(workspace_copy, "PELAGOS")
     out = tmp_path / "out"
     with pytest.raises(ReportFailed, match=r"plan report of PELAGOS failed in cell \d+: "
                        r"InputError: .*deal stage 'haggling' has no decision stage") as info:
-        render_report(workspace_copy, "PELAGOS", "plan", out)
+        render_report(workspace_copy, "PELAGOS", "plan", out, kernel=kernel)
     kept = Path(info.value.output_path)
     assert kept == out / "notebooks" / "plan-PELAGOS.ipynb" and kept.exists()
     nb = nbformat.read(str(kept), as_version=4)
