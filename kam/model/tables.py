@@ -82,7 +82,7 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 def _records(dossiers: list[Dossier], attr: str, columns: list[str]) -> pd.DataFrame:
     fields = columns[1:]  # after account_id; every one a field of the record (none nested)
     get = attrgetter(*fields)  # a tuple of the fields per record, read in C
-    ids: list[str] = []
+    ids: list[object] = []
     rows: list[tuple[object, ...]] = []
     for d in dossiers:
         records = getattr(d, attr)

@@ -180,9 +180,9 @@ def _frame(coll: str, accounts: list[str], counts: list[int], parts: list[list[A
                 which = accounts[int(np.searchsorted(np.cumsum(n), beyond[0], side="right"))]
                 raise DamagedColumns(f"the line columns of account {which!r} are damaged "
                                      f"({coll}.{name}: a code beyond its values)")
-            codes = codes.astype(np.int64) + np.repeat(shift, n)
+            shifted = codes.astype(np.int64) + np.repeat(shift, n)
             none = all(v is None for v in values)
-            column = _none(len(codes)) if none else _text(values, codes)
+            column = _none(len(shifted)) if none else _text(values, shifted)
         else:
             column = np.frombuffer(b"".join(p[j] for p in parts), dtype="<f8")
             if np.isnan(column).all():
